@@ -1,0 +1,44 @@
+#include "common/sha256.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace vcf_cds::common {
+namespace {
+
+std::string to_hex(const unsigned char* bytes, std::size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex(size * 2, '0');
+  for (std::size_t i = 0; i < size; ++i) {
+    hex[2 * i] = digits[bytes[i] >> 4];
+    hex[2 * i + 1] = digits[bytes[i] & 0xf];
+  }
+  return hex;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("EVP_Digest(sha256) failed");
+  }
+  return to_hex(digest.data(), size);
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(),
+           &size) == nullptr) {
+    throw std::runtime_error("HMAC(sha256) failed");
+  }
+  return to_hex(digest.data(), size);
+}
+
+}  // namespace vcf_cds::common

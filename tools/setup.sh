@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package vcf-cds needs to build, test and run.
+# Idempotent: packages already present are skipped, so CI and developers can call it every time.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost-dev libboost-program-options-dev   # Beast/Asio (header-only) + CLI parsing
+  rapidjson-dev doctest-dev
+  libssl-dev openssl                          # TLS, JWT; the openssl CLI mints test tokens
+  libsqlite3-dev sqlite3                      # embedded audit store
+  libpq-dev postgresql                        # shared audit store; server for integration tests
+  libspdlog-dev libfmt-dev                    # structured logging
+  python3                                     # tools/import_criteria.py, test helpers
+  curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi
