@@ -1,0 +1,63 @@
+// File: cards.hpp — CDS Hooks response rendering (CONTRACT §5).
+//
+// Input: the decisions for the orders of one request (criteria.hpp), the request itself (for the
+// draft orders it copies into suggestions and system actions) and the card text under
+// cards/templates/. Output: the response body and, per rated order, the ids the audit stage
+// records. Wording lives in data; this stage decides only structure and order.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vcf_cds/criteria.hpp"
+#include "vcf_cds/facts.hpp"
+#include "vcf_cds/hooks.hpp"
+
+namespace vcf_cds::cards {
+
+class CardText;  // loaded cards/templates/: immutable once loaded
+
+// Start-up boundary: throws TemplateError (std::runtime_error) naming the file and field.
+std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& folder);
+
+struct Settings {
+  std::string qcdsm_id = "vcf-cds";  // pama-rating-qcdsm-consulted (a site's CMS G-code)
+  std::string canonical_base = "https://vcf-cds.example.org/fhir";  // project CodeSystem base
+};
+
+// What one order's consult produced; consult_id is the audit key.
+struct ConsultIds {
+  std::string order_ref;
+  std::string consult_id;  // "urn:uuid:…", per card
+  std::string card_uuid;   // empty for PAMA-only (no-criteria-apply) consults
+  std::vector<std::string> suggestion_uuids;
+  std::string pama_rating;  // "appropriate" | "not-appropriate" | "no-criteria-apply"
+  std::string card_json;    // the card as sent (empty without a card)
+};
+
+struct Rendered {
+  std::string body;  // {"cards":[…],"systemActions":[…],"extension":{"systemActions":[…]}}
+  std::vector<ConsultIds> consults;  // one per rated or no-criteria-apply decision, in order
+};
+
+struct RenderInput {
+  const criteria::KnowledgeBase* knowledge = nullptr;
+  const facts::Terminology* terminology = nullptr;
+  const CardText* text = nullptr;
+  const hooks::HookRequest* request = nullptr;
+  // decisions[i] is for orders[i]; orders are the draft order resources being rated.
+  std::vector<const rapidjson::Value*> orders;
+  const std::vector<criteria::Decision>* decisions = nullptr;
+  Settings settings;
+  std::function<std::string()> new_uuid;  // injected so tests are deterministic
+};
+
+Rendered render(const RenderInput& input);
+
+// A random RFC 4122 version-4 UUID (lowercase, no "urn:uuid:" prefix), from OpenSSL's CSPRNG.
+std::string random_uuid();
+
+}  // namespace vcf_cds::cards

@@ -1,0 +1,219 @@
+// One card: summary, detail, suggestions, override reasons and the vcf-cds extension.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "cards/card_text.hpp"
+#include "cards/detail.hpp"
+#include "vcf_cds/cards.hpp"
+
+namespace vcf_cds::cards {
+namespace {
+
+using criteria::Category;
+using criteria::Decision;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void str(Writer& w, std::string_view text) {
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+void key_str(Writer& w, const char* key, std::string_view text) {
+  w.Key(key);
+  str(w, text);
+}
+
+// Copies `name` from the draft order when present (subject, encounter, requester, reasons).
+void copy_member(Writer& w, const rapidjson::Value& order, const char* name) {
+  auto it = order.FindMember(name);
+  if (it == order.MemberEnd() || it->value.IsNull()) return;
+  if (it->value.IsArray() && it->value.Empty()) return;  // never emit empty optionals
+  w.Key(name);
+  it->value.Accept(w);
+}
+
+std::string_view order_string(const rapidjson::Value& order, const char* name) {
+  auto it = order.FindMember(name);
+  if (it == order.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+void write_new_order(Writer& w, const rapidjson::Value& order, const facts::Coding& code,
+                     const std::string& text) {
+  w.StartObject();
+  const auto type = order_string(order, "resourceType");
+  key_str(w, "resourceType", type.empty() ? "ServiceRequest" : type);
+  key_str(w, "status", "draft");
+  const auto intent = order_string(order, "intent");
+  key_str(w, "intent", intent.empty() ? "order" : intent);
+  w.Key("code");
+  w.StartObject();
+  w.Key("coding");
+  w.StartArray();
+  w.StartObject();
+  key_str(w, "system", code.system);
+  key_str(w, "code", code.code);
+  if (!code.display.empty()) key_str(w, "display", code.display);
+  w.EndObject();
+  w.EndArray();
+  key_str(w, "text", text);
+  w.EndObject();
+  for (const char* name : {"subject", "encounter", "requester", "reasonCode", "reasonReference"}) {
+    copy_member(w, order, name);
+  }
+  w.EndObject();
+}
+
+std::string region_word(const CardText& text, facts::Region region) {
+  if (region == facts::Region::none) return {};
+  return CardText::word(text.regions, std::string(facts::to_string(region)));
+}
+
+void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value& order,
+                       const Decision& d, const std::vector<Alternative>& alternatives,
+                       ConsultIds& ids) {
+  const auto region = suggestion_region(d);
+  const Alternative* best = nullptr;
+  for (const auto& a : alternatives) {
+    if (a.code && (best == nullptr || a.row->rating > best->row->rating)) best = &a;
+  }
+  const auto& ref = d.procedure.order_ref;
+  if (best == nullptr || ref.empty() || ref.back() == '/') return;  // no id: nothing to replace
+  w.Key("suggestions");
+  w.StartArray();
+  for (const auto& a : alternatives) {
+    if (!a.code) continue;
+    const std::string uuid = in.new_uuid();
+    ids.suggestion_uuids.push_back(uuid);
+    TemplateData data;
+    data.set("procedure", a.row->name)
+        .set("region", region_word(*in.text, a.regional ? region : facts::Region::none))
+        .set("category", std::string(criteria::to_string(a.row->category)))
+        .set("rating", a.row->rating)
+        .set("order", d.procedure.order_ref);
+    w.StartObject();
+    key_str(w, "label", in.text->suggestion_label.render(data));
+    key_str(w, "uuid", uuid);
+    if (&a == best) {
+      w.Key("isRecommended");
+      w.Bool(true);
+    }
+    w.Key("actions");
+    w.StartArray();
+    TemplateData removed;
+    removed.set("order", d.procedure.order_ref).set("procedure", d.headline.row->name);
+    w.StartObject();
+    key_str(w, "type", "delete");
+    key_str(w, "description", in.text->delete_description.render(removed));
+    key_str(w, "resourceId", d.procedure.order_ref);
+    w.EndObject();
+    w.StartObject();
+    key_str(w, "type", "create");
+    key_str(w, "description", in.text->create_description.render(data));
+    w.Key("resource");
+    std::string code_text = a.row->name;
+    if (a.regional) code_text += " (" + region_word(*in.text, region) + ")";
+    write_new_order(w, order, *a.code, code_text);
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  key_str(w, "selectionBehavior", "at-most-one");
+}
+
+void write_extension(Writer& w, const Decision& d, const ConsultIds& ids) {
+  const auto& row = *d.headline.row;
+  w.Key("extension");
+  w.StartObject();
+  w.Key("vcf-cds");
+  w.StartObject();
+  key_str(w, "order", d.procedure.order_ref);
+  w.Key("variant");
+  w.Int(d.headline.variant->number);
+  key_str(w, "procedure", row.name);
+  key_str(w, "category", criteria::to_string(row.category));
+  w.Key("disagreement");
+  w.Bool(row.disagreement);
+  w.Key("rating");
+  w.Int(row.rating);
+  w.Key("median");
+  w.Int(row.median);
+  key_str(w, "soe", row.soe);
+  w.Key("rrl");
+  w.StartObject();
+  key_str(w, "population", d.facts.pediatric ? "pediatric" : "adult");
+  key_str(w, "value", d.facts.pediatric ? row.rrl_pediatric : row.rrl_adult);
+  w.EndObject();
+  w.Key("tabulation");
+  w.StartArray();
+  for (int votes : row.tabulation) w.Int(votes);
+  w.EndArray();
+  w.Key("references");
+  w.StartArray();
+  for (const auto& ref : row.references) {
+    w.StartObject();
+    w.Key("n");
+    w.Int(ref.n);
+    key_str(w, "pmid", ref.pmid);
+    key_str(w, "quality", ref.quality);
+    w.EndObject();
+  }
+  w.EndArray();
+  key_str(w, "consultId", ids.consult_id);
+  w.Key("otherVariants");
+  w.StartArray();
+  for (const auto& other : d.other_variants) {
+    w.StartObject();
+    w.Key("variant");
+    w.Int(other.variant->number);
+    key_str(w, "category", criteria::to_string(other.row->category));
+    w.Key("rating");
+    w.Int(other.row->rating);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string write_card(const RenderInput& in, const rapidjson::Value& order, const Decision& d,
+                       ConsultIds& ids) {
+  const CardText& text = *in.text;
+  const auto alternatives =
+      usually_appropriate_alternatives(d, *in.terminology, suggestion_region(d));
+  ids.card_uuid = in.new_uuid();
+
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  key_str(w, "uuid", ids.card_uuid);
+  key_str(w, "summary", render_summary(text, d));
+  key_str(w, "indicator", CardText::word(text.indicator,
+                                         std::string(criteria::to_string(d.headline.row->category))));
+  key_str(w, "detail", render_detail(text, d, alternatives));
+  w.Key("source");
+  w.StartObject();
+  key_str(w, "label", text.source_label);
+  key_str(w, "url", text.source_url);
+  w.EndObject();
+  if (d.headline.row->category != Category::usually_appropriate) {
+    write_suggestions(w, in, order, d, alternatives, ids);
+  }
+  w.Key("overrideReasons");
+  w.StartArray();
+  const std::string system = in.settings.canonical_base + "/CodeSystem/vcf-cds";
+  for (const auto& reason : text.override_reasons) {
+    w.StartObject();
+    key_str(w, "code", reason.code);
+    key_str(w, "system", system);
+    key_str(w, "display", reason.display);
+    w.EndObject();
+  }
+  w.EndArray();
+  write_extension(w, d, ids);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace vcf_cds::cards

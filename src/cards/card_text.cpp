@@ -1,0 +1,111 @@
+// Loads and validates card wording at start-up; a bad file stops the load naming file and field.
+#include "cards/card_text.hpp"
+
+#include "common/json_file.hpp"
+
+namespace vcf_cds::cards {
+namespace {
+
+struct Reader {
+  const rapidjson::Value& root;
+  std::string origin;
+
+  [[noreturn]] void fail(const std::string& field, const std::string& problem) const {
+    throw TemplateError(origin + ": field \"" + field + "\": " + problem);
+  }
+  const rapidjson::Value& member(const rapidjson::Value& object, const char* name,
+                                 const std::string& path) const {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd()) fail(path + name, "missing");
+    return it->value;
+  }
+  std::string text(const rapidjson::Value& object, const char* name,
+                   const std::string& path = {}) const {
+    const auto& value = member(object, name, path);
+    if (!value.IsString() || value.GetStringLength() == 0) fail(path + name, "must be a non-empty string");
+    return {value.GetString(), value.GetStringLength()};
+  }
+  Template templ(const char* name) const {
+    return Template::parse(text(root, name), origin + " \"" + name + "\"");
+  }
+  std::map<std::string, std::string, std::less<>> map(const char* name,
+                                                      std::initializer_list<const char*> required) const {
+    const auto& object = member(root, name, {});
+    if (!object.IsObject()) fail(name, "must be an object");
+    std::map<std::string, std::string, std::less<>> out;
+    for (const auto& m : object.GetObject()) {
+      if (!m.value.IsString()) fail(std::string(name) + "." + m.name.GetString(), "must be a string");
+      out.emplace(m.name.GetString(), m.value.GetString());
+    }
+    for (const char* key : required) {
+      if (!out.count(key)) fail(std::string(name) + "." + key, "missing");
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+std::string CardText::word(const std::map<std::string, std::string, std::less<>>& map,
+                                  const std::string& key) {
+  auto it = map.find(key);
+  return it == map.end() ? key : it->second;
+}
+
+std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& folder) {
+  const auto json_file = folder / "card-text.json";
+  rapidjson::Document doc;
+  try {
+    doc = common::parse_json_file(json_file);
+  } catch (const std::runtime_error& e) {
+    throw TemplateError(e.what());
+  }
+  if (!doc.IsObject()) throw TemplateError(json_file.string() + ": must be a JSON object");
+  const Reader r{doc, json_file.string()};
+
+  auto text = std::make_shared<CardText>();
+  text->summary = r.templ("summary");
+  text->suggestion_label = r.templ("suggestionLabel");
+  text->delete_description = r.templ("deleteDescription");
+  text->create_description = r.templ("createDescription");
+  text->update_description = r.templ("updateDescription");
+  text->pubmed_url = r.templ("pubmedUrl");
+  const auto& source = r.member(doc, "source", {});
+  text->source_label = r.text(source, "label", "source.");
+  text->source_url = r.text(source, "url", "source.");
+  text->indicator = r.map("indicator", {"Usually appropriate", "May be appropriate",
+                                        "Usually not appropriate"});
+  text->regions = r.map("regions", {"cervical", "thoracic", "lumbar", "whole_body"});
+  text->facts = r.map("facts", {"vcf", "malignancy", "back_pain", "multiple_vcfs"});
+  text->assumptions = r.map("assumptions", {"symptomatic:true", "symptomatic:false"});
+  text->rrl_meaning = r.map("rrlMeaning", {"O", "☢", "Varies", "N/A"});
+  text->population = r.map("population", {"adult", "pediatric"});
+  text->alternative_not_orderable = r.text(doc, "alternativeNotOrderable");
+
+  const auto& reasons = r.member(doc, "overrideReasons", {});
+  if (!reasons.IsArray() || reasons.Empty()) r.fail("overrideReasons", "must be a non-empty array");
+  for (const auto& reason : reasons.GetArray()) {
+    if (!reason.IsObject()) r.fail("overrideReasons", "entries must be objects");
+    text->override_reasons.push_back(
+        {r.text(reason, "code", "overrideReasons[]."), r.text(reason, "display", "overrideReasons[].")});
+  }
+
+  const auto& score = r.member(doc, "appropriatenessScore", {});
+  text->score_system = r.text(score, "system", "appropriatenessScore.");
+  const auto& codes = r.member(score, "codes", "appropriatenessScore.");
+  if (!codes.IsArray() || codes.Size() != 9) r.fail("appropriatenessScore.codes", "must list 9 codes");
+  for (rapidjson::SizeType i = 0; i < 9; ++i) {
+    if (!codes[i].IsString()) r.fail("appropriatenessScore.codes", "must be strings");
+    text->score_codes[i] = codes[i].GetString();
+  }
+
+  const auto detail_file = folder / "detail.md";
+  try {
+    text->detail = Template::parse(common::read_file(detail_file), detail_file.string());
+  } catch (const std::runtime_error& e) {
+    throw TemplateError(e.what());
+  }
+  return text;
+}
+
+}  // namespace vcf_cds::cards

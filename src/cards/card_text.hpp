@@ -1,0 +1,46 @@
+// Card wording loaded from cards/templates/ (card-text.json, detail.md).
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cards/template.hpp"
+#include "vcf_cds/cards.hpp"
+
+namespace vcf_cds::cards {
+
+struct OverrideReason {
+  std::string code;
+  std::string display;
+};
+
+class CardText {
+ public:
+  Template summary;
+  Template detail;
+  Template suggestion_label;
+  Template delete_description;
+  Template create_description;
+  Template update_description;
+  Template pubmed_url;
+  std::string source_label;
+  std::string source_url;
+  std::map<std::string, std::string, std::less<>> indicator;    // by category
+  std::map<std::string, std::string, std::less<>> regions;      // by facts::to_string(Region)
+  std::map<std::string, std::string, std::less<>> facts;        // by fact key
+  std::map<std::string, std::string, std::less<>> assumptions;  // "symptomatic:true"
+  std::map<std::string, std::string, std::less<>> rrl_meaning;  // "O", "☢", "Varies", "N/A"
+  std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
+  std::string alternative_not_orderable;
+  std::vector<OverrideReason> override_reasons;
+  std::string score_system;
+  std::array<std::string, 9> score_codes;  // rating n -> score_codes[n-1]
+
+  // Lookup with the key itself as fallback, so a missing wording never drops a fact.
+  static std::string word(const std::map<std::string, std::string, std::less<>>& map,
+                                 const std::string& key);
+};
+
+}  // namespace vcf_cds::cards

@@ -1,0 +1,32 @@
+// Builds the template data for one card from a decision (CONTRACT §5 detail contents).
+#pragma once
+
+#include "cards/card_text.hpp"
+#include "vcf_cds/criteria.hpp"
+
+namespace vcf_cds::cards {
+
+// Escapes text that came from the request (displays, ids) so it renders literally in Markdown
+// and cannot inject HTML into clients that pass raw HTML through (the Sandbox does).
+std::string escape_markdown(std::string_view text);
+
+struct Alternative {
+  const criteria::ProcedureRow* row = nullptr;
+  std::optional<facts::Coding> code;  // the code to order in the suggestion region, if any
+  bool regional = false;   // the code depends on the region (shown in the suggestion label)
+  bool orderable = false;  // some code exists in some region ("Medical management only": none)
+};
+
+// Usually appropriate rows of the headline variant other than the ordered one, document order.
+std::vector<Alternative> usually_appropriate_alternatives(const criteria::Decision& decision,
+                                                          const facts::Terminology& terminology,
+                                                          facts::Region region);
+
+// Region for suggestions: the order's code or bodySite, else the VCF's site (CONTRACT §7).
+facts::Region suggestion_region(const criteria::Decision& decision);
+
+std::string render_summary(const CardText& text, const criteria::Decision& decision);
+std::string render_detail(const CardText& text, const criteria::Decision& decision,
+                          const std::vector<Alternative>& alternatives);
+
+}  // namespace vcf_cds::cards

@@ -1,0 +1,204 @@
+// The CDS Hooks response: cards, suggestions and PAMA system actions (CONTRACT §5).
+#include <openssl/rand.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+
+#include "cards/card_text.hpp"
+#include "cards/detail.hpp"
+#include "vcf_cds/cards.hpp"
+
+namespace vcf_cds::cards {
+namespace {
+
+using criteria::Category;
+using criteria::Decision;
+using criteria::Outcome;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Argonaut "CDS Hooks for PAMA" extension URLs (protocol constants, not criteria).
+constexpr const char* kPamaRating = "http://fhir.org/argonaut/Extension/pama-rating";
+constexpr const char* kPamaRatingSystem = "http://fhir.org/argonaut/CodeSystem/pama-rating";
+constexpr const char* kPamaConsultId = "http://fhir.org/argonaut/Extension/pama-rating-consult-id";
+constexpr const char* kPamaQcdsm = "http://fhir.org/argonaut/Extension/pama-rating-qcdsm-consulted";
+constexpr const char* kPamaAucApplied = "http://fhir.org/argonaut/Extension/pama-rating-auc-applied";
+
+void str(Writer& w, std::string_view text) {
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+void key_str(Writer& w, const char* key, std::string_view text) {
+  w.Key(key);
+  str(w, text);
+}
+
+const char* pama_code(const Decision& d) {
+  if (d.outcome != Outcome::rated) return "no-criteria-apply";
+  return d.headline.row->category == Category::usually_not_appropriate ? "not-appropriate"
+                                                                        : "appropriate";
+}
+
+std::string_view member_string(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return {};
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+bool is_pama_extension(const rapidjson::Value& extension) {
+  const auto url = member_string(extension, "url");
+  return url.rfind("http://fhir.org/argonaut/Extension/pama-rating", 0) == 0;
+}
+
+void write_pama_extensions(Writer& w, const RenderInput& in, const Decision& d,
+                           const std::string& consult_id) {
+  w.StartObject();
+  key_str(w, "url", kPamaRating);
+  w.Key("valueCodeableConcept");
+  w.StartObject();
+  w.Key("coding");
+  w.StartArray();
+  w.StartObject();
+  key_str(w, "system", kPamaRatingSystem);
+  key_str(w, "code", pama_code(d));
+  w.EndObject();
+  if (d.outcome == Outcome::rated) {
+    w.StartObject();
+    key_str(w, "system", in.text->score_system);
+    key_str(w, "code", in.text->score_codes[static_cast<std::size_t>(d.headline.row->rating - 1)]);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+
+  w.StartObject();
+  key_str(w, "url", kPamaConsultId);
+  key_str(w, "valueUri", consult_id);
+  w.EndObject();
+  w.StartObject();
+  key_str(w, "url", kPamaQcdsm);
+  key_str(w, "valueString", in.settings.qcdsm_id);
+  w.EndObject();
+  if (d.outcome == Outcome::rated) {
+    w.StartObject();
+    key_str(w, "url", kPamaAucApplied);
+    key_str(w, "valueUri", in.settings.canonical_base + "/criteria/acr-vcf/variant/" +
+                               std::to_string(d.headline.variant->number));
+    w.EndObject();
+  }
+}
+
+// The order as sent, with our PAMA extensions replacing any earlier ones: no other change.
+void write_rated_order(Writer& w, const RenderInput& in, const rapidjson::Value& order,
+                       const Decision& d, const std::string& consult_id) {
+  w.StartObject();
+  bool wrote_extensions = false;
+  for (const auto& m : order.GetObject()) {
+    w.Key(m.name.GetString(), m.name.GetStringLength());
+    if (std::string_view(m.name.GetString()) == "extension" && m.value.IsArray()) {
+      w.StartArray();
+      for (const auto& extension : m.value.GetArray()) {
+        if (!is_pama_extension(extension)) extension.Accept(w);
+      }
+      write_pama_extensions(w, in, d, consult_id);
+      w.EndArray();
+      wrote_extensions = true;
+    } else {
+      m.value.Accept(w);
+    }
+  }
+  if (!wrote_extensions) {
+    w.Key("extension");
+    w.StartArray();
+    write_pama_extensions(w, in, d, consult_id);
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
+void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Value& order,
+                         const Decision& d, const std::string& consult_id) {
+  TemplateData data;
+  data.set("order", d.procedure.order_ref).set("pamaRating", pama_code(d));
+  w.StartObject();
+  key_str(w, "type", "update");
+  key_str(w, "description", in.text->update_description.render(data));
+  w.Key("resource");
+  write_rated_order(w, in, order, d, consult_id);
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string random_uuid() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    // The CSPRNG failing is not something input can cause: stop rather than reuse ids.
+    std::abort();
+  }
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return out;
+}
+
+std::string write_card(const RenderInput& in, const rapidjson::Value& order, const Decision& d,
+                       ConsultIds& ids);
+
+Rendered render(const RenderInput& in) {
+  Rendered out;
+  const auto& decisions = *in.decisions;
+  std::vector<std::size_t> acted;  // decisions that get a system action
+  std::vector<std::string> cards;
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    const Decision& d = decisions[i];
+    if (d.outcome == Outcome::not_applicable) continue;
+    ConsultIds ids;
+    ids.order_ref = d.procedure.order_ref;
+    ids.consult_id = "urn:uuid:" + in.new_uuid();
+    ids.pama_rating = pama_code(d);
+    if (d.outcome == Outcome::rated) {
+      ids.card_json = write_card(in, *in.orders[i], d, ids);
+      cards.push_back(ids.card_json);
+    }
+    acted.push_back(i);
+    out.consults.push_back(std::move(ids));
+  }
+
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("cards");
+  w.StartArray();
+  for (const auto& card : cards) w.RawValue(card.data(), card.size(), rapidjson::kObjectType);
+  w.EndArray();
+  if (!acted.empty()) {
+    // Actions once, then reused: top-level (CDS Hooks 2.0) and extension (Argonaut, Sandbox).
+    rapidjson::StringBuffer actions_buffer;
+    Writer aw(actions_buffer);
+    aw.StartArray();
+    for (std::size_t k = 0; k < acted.size(); ++k) {
+      write_system_action(aw, in, *in.orders[acted[k]], decisions[acted[k]],
+                          out.consults[k].consult_id);
+    }
+    aw.EndArray();
+    const std::string_view actions(actions_buffer.GetString(), actions_buffer.GetSize());
+    w.Key("systemActions");
+    w.RawValue(actions.data(), actions.size(), rapidjson::kArrayType);
+    w.Key("extension");
+    w.StartObject();
+    w.Key("systemActions");
+    w.RawValue(actions.data(), actions.size(), rapidjson::kArrayType);
+    w.EndObject();
+  }
+  w.EndObject();
+  out.body.assign(buffer.GetString(), buffer.GetSize());
+  return out;
+}
+
+}  // namespace vcf_cds::cards

@@ -1,0 +1,233 @@
+// Properties of every card the seed can produce: one card per (variant, row), all 71.
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include "common/json_file.hpp"
+#include "support/scenario.hpp"
+#include "vcf_cds/cards.hpp"
+
+namespace {
+
+using namespace vcf_cds;
+using testing::knowledge;
+using testing::str;
+
+std::size_t utf8_length(std::string_view text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+struct Rendered {
+  rapidjson::Document order;
+  rapidjson::Document response;
+};
+
+// Renders the card for `row` of `variant`, ordered in `region` for an adult or a child.
+Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureRow& row,
+                    facts::Region region, bool pediatric) {
+  const auto& k = knowledge();
+  Rendered out;
+  out.order.Parse(R"({"resourceType":"ServiceRequest","id":"o1","status":"draft","intent":"order",
+      "subject":{"reference":"Patient/p1"},"encounter":{"reference":"Encounter/e1"},
+      "requester":{"reference":"Practitioner/dr1"},
+      "reasonCode":[{"coding":[{"system":"http://snomed.info/sct","code":"42942008"}]}]})");
+  criteria::Decision d;
+  d.outcome = criteria::Outcome::rated;
+  d.headline = {&variant, &row};
+  d.candidates = {d.headline};
+  d.firm = true;
+  d.procedure.order_ref = "ServiceRequest/o1";
+  d.procedure.row_name = row.name;
+  d.procedure.region = region;
+  d.facts.pediatric = pediatric;
+  std::vector<criteria::Decision> decisions{d};
+
+  hooks::HookRequest request;
+  cards::RenderInput in;
+  in.knowledge = k.criteria.get();
+  in.terminology = k.terminology.get();
+  in.text = k.card_text.get();
+  in.request = &request;
+  in.orders = {&out.order};
+  in.decisions = &decisions;
+  int n = 0;
+  in.new_uuid = [&n] { return "uuid-" + std::to_string(n++); };
+  const auto rendered = cards::render(in);
+  REQUIRE(rendered.consults.size() == 1);
+  CHECK(rendered.consults[0].card_uuid == "uuid-1");
+  CHECK(rendered.consults[0].consult_id == "urn:uuid:uuid-0");
+  out.response.Parse(rendered.body.c_str());
+  REQUIRE_FALSE(out.response.HasParseError());
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE("cards") {
+  TEST_CASE("card properties: all 71 rows -> summary, indicator and extension equal the seed") {
+    const auto& kb = *knowledge().criteria;
+    int cards_checked = 0;
+    for (const auto& variant : kb.variants) {
+      for (const auto& row : variant.rows) {
+        for (bool pediatric : {false, true}) {
+          CAPTURE(variant.number);
+          CAPTURE(row.name);
+          const auto r = render_row(variant, row, facts::Region::lumbar, pediatric);
+          REQUIRE(r.response["cards"].Size() == 1);
+          const auto& card = r.response["cards"][0];
+          const std::string summary = str(card, "summary");
+          CHECK(utf8_length(summary) < 140);
+          CHECK(summary.find(row.name) != std::string::npos);
+          CHECK(str(card, "indicator") ==
+                (row.category == criteria::Category::usually_not_appropriate ? "warning" : "info"));
+          CHECK(str(card["source"], "label").find("ACR Appropriateness Criteria") == 0);
+
+          const auto& ext = card["extension"]["vcf-cds"];
+          CHECK(str(ext, "order") == "ServiceRequest/o1");
+          CHECK(ext["variant"].GetInt() == variant.number);
+          CHECK(str(ext, "procedure") == row.name);
+          CHECK(str(ext, "category") == criteria::to_string(row.category));
+          CHECK(ext["disagreement"].GetBool() == row.disagreement);
+          CHECK(ext["rating"].GetInt() == row.rating);
+          CHECK(ext["median"].GetInt() == row.median);
+          CHECK(str(ext, "soe") == row.soe);
+          CHECK(str(ext["rrl"], "population") == (pediatric ? "pediatric" : "adult"));
+          CHECK(str(ext["rrl"], "value") == (pediatric ? row.rrl_pediatric : row.rrl_adult));
+          REQUIRE(ext["tabulation"].Size() == 9);
+          for (rapidjson::SizeType i = 0; i < 9; ++i) {
+            CHECK(ext["tabulation"][i].GetInt() == row.tabulation[i]);
+          }
+          REQUIRE(ext["references"].Size() == row.references.size());
+          for (rapidjson::SizeType i = 0; i < row.references.size(); ++i) {
+            CHECK(ext["references"][i]["n"].GetInt() == row.references[i].n);
+            CHECK(str(ext["references"][i], "pmid") == row.references[i].pmid);
+            CHECK(str(ext["references"][i], "quality") == row.references[i].quality);
+          }
+          CHECK(ext["otherVariants"].IsArray());
+          CHECK(str(ext, "consultId") == "urn:uuid:uuid-0");
+
+          const std::string detail = str(card, "detail");
+          for (const auto& ref : row.references) {
+            if (ref.pmid.front() == '-') {
+              CHECK(detail.find("PMID " + ref.pmid + " (as published)") != std::string::npos);
+            } else {
+              CHECK(detail.find("https://pubmed.ncbi.nlm.nih.gov/" + ref.pmid + "/") !=
+                    std::string::npos);
+            }
+          }
+          CHECK(detail.find(pediatric ? row.rrl_pediatric : row.rrl_adult) != std::string::npos);
+          ++cards_checked;
+        }
+      }
+    }
+    CHECK(cards_checked == 142);
+  }
+
+  TEST_CASE("card properties: suggestions -> only usually appropriate, orderable, same region") {
+    const auto& k = knowledge();
+    int suggestions_seen = 0;
+    for (const auto& variant : k.criteria->variants) {
+      for (const auto& row : variant.rows) {
+        for (auto region : {facts::Region::cervical, facts::Region::thoracic, facts::Region::lumbar}) {
+          CAPTURE(variant.number);
+          CAPTURE(row.name);
+          CAPTURE(facts::to_string(region));
+          const auto r = render_row(variant, row, region, false);
+          const auto& card = r.response["cards"][0];
+          const auto it = card.FindMember("suggestions");
+          if (row.category == criteria::Category::usually_appropriate) {
+            CHECK(it == card.MemberEnd());
+            continue;
+          }
+          // Expected: the variant's usually appropriate rows (not this one) orderable here.
+          std::vector<std::string> expected;
+          for (const auto& other : variant.rows) {
+            if (&other == &row || other.category != criteria::Category::usually_appropriate) continue;
+            if (facts::orderable_code(*k.terminology, other.name, region)) expected.push_back(other.name);
+          }
+          if (expected.empty()) {
+            CHECK(it == card.MemberEnd());
+            continue;
+          }
+          REQUIRE(it != card.MemberEnd());
+          CHECK(str(card, "selectionBehavior") == "at-most-one");
+          std::vector<std::string> offered;
+          int recommended = 0, best_rating = 0, recommended_rating = 0;
+          for (const auto& s : it->value.GetArray()) {
+            const auto& created = s["actions"][1]["resource"];
+            const auto mapped = facts::map_order(*k.terminology, created, {});
+            offered.push_back(mapped.row_name);
+            const auto* alt = variant.find_row(mapped.row_name);
+            REQUIRE(alt != nullptr);
+            CHECK(alt->category == criteria::Category::usually_appropriate);
+            CHECK(alt->name != "Medical management only");
+            if (mapped.region != facts::Region::none && mapped.region != facts::Region::whole_body) {
+              CHECK(mapped.region == region);  // 72148 lumbar -> 72158 lumbar, never cervical
+            }
+            CHECK(str(created["encounter"], "reference") == "Encounter/e1");
+            CHECK(str(created["requester"], "reference") == "Practitioner/dr1");
+            CHECK(created["reasonCode"].Size() == 1);
+            CHECK(str(created, "intent") == "order");
+            best_rating = std::max(best_rating, alt->rating);
+            if (s.HasMember("isRecommended")) {
+              ++recommended;
+              recommended_rating = alt->rating;
+            }
+            CHECK(s.HasMember("uuid"));
+            ++suggestions_seen;
+          }
+          CHECK(offered == expected);
+          CHECK(recommended == 1);
+          CHECK(recommended_rating == best_rating);
+        }
+      }
+    }
+    CHECK(suggestions_seen > 50);
+  }
+
+  TEST_CASE("card properties: system action -> the order unchanged plus PAMA extensions") {
+    const auto& kb = *knowledge().criteria;
+    const auto& variant = *kb.variant(1);
+    const auto r = render_row(variant, *variant.find_row("MRI spine area of interest with IV contrast"),
+                              facts::Region::lumbar, false);
+    const auto& actions = r.response["systemActions"];
+    REQUIRE(actions.Size() == 1);
+    CHECK(actions == r.response["extension"]["systemActions"]);
+    const auto& resource = actions[0]["resource"];
+    CHECK(str(actions[0], "type") == "update");
+    CHECK_FALSE(str(actions[0], "description").empty());
+    // Every member of the original order is there, unchanged.
+    for (const auto& m : r.order.GetObject()) {
+      CAPTURE(m.name.GetString());
+      REQUIRE(resource.HasMember(m.name));
+      CHECK(resource[m.name] == m.value);
+    }
+    CHECK(resource.MemberCount() == r.order.MemberCount() + 1);  // + extension
+    const auto& ext = resource["extension"];
+    REQUIRE(ext.Size() == 4);
+    CHECK(str(ext[0], "url") == "http://fhir.org/argonaut/Extension/pama-rating");
+    CHECK(str(ext[0]["valueCodeableConcept"]["coding"][0], "code") == "not-appropriate");
+    CHECK(str(ext[0]["valueCodeableConcept"]["coding"][1], "system") ==
+          "http://terminology.hl7.org/CodeSystem/appropriateness-score");
+    CHECK(str(ext[0]["valueCodeableConcept"]["coding"][1], "code") == "probably-inappropriate");  // 3rd
+    CHECK(str(ext[1], "valueUri") == "urn:uuid:uuid-0");
+    CHECK(str(ext[2], "url") == "http://fhir.org/argonaut/Extension/pama-rating-qcdsm-consulted");
+    CHECK(str(ext[3], "valueUri").find("/variant/1") != std::string::npos);
+  }
+
+  TEST_CASE("card properties: override reasons -> coded, displayed, in the project CodeSystem") {
+    const auto& kb = *knowledge().criteria;
+    const auto r = render_row(*kb.variant(5), kb.variant(5)->rows[1], facts::Region::lumbar, false);
+    const auto doc = common::parse_json_file(testing::source_path("fhir-profiles/CodeSystem-vcf-cds.json"));
+    const auto& reasons = r.response["cards"][0]["overrideReasons"];
+    REQUIRE(reasons.Size() >= 4);
+    for (const auto& reason : reasons.GetArray()) {
+      CHECK_FALSE(str(reason, "display").empty());
+      CHECK(str(reason, "system") == str(doc, "url"));
+      bool defined = false;
+      for (const auto& concept_ : doc["concept"].GetArray()) defined |= str(concept_, "code") == str(reason, "code");
+      CHECK_MESSAGE(defined, str(reason, "code"));
+    }
+  }
+}

@@ -1,0 +1,52 @@
+#include "cards/template.hpp"
+
+#include <doctest/doctest.h>
+
+using vcf_cds::cards::Template;
+using vcf_cds::cards::TemplateData;
+using vcf_cds::cards::TemplateError;
+
+TEST_SUITE("cards") {
+  TEST_CASE("template: variables and missing names -> substituted, missing renders empty") {
+    TemplateData data;
+    data.set("name", "CT").set("rating", 3);
+    CHECK(Template::parse("{{name}} {{rating}}/9{{absent}}", "t").render(data) == "CT 3/9");
+  }
+
+  TEST_CASE("template: list section -> repeated with item scope and parent fallback") {
+    TemplateData data;
+    data.set("unit", "votes");
+    data.add("rows").set("n", 1);
+    data.add("rows").set("n", 2);
+    CHECK(Template::parse("{{#rows}}[{{n}} {{unit}}]{{/rows}}", "t").render(data) ==
+          "[1 votes][2 votes]");
+  }
+
+  TEST_CASE("template: flags and inverted sections -> shown only when set or unset") {
+    TemplateData on, off;
+    on.set("firm", true);
+    off.set("firm", false);
+    const auto t = Template::parse("{{#firm}}firm{{/firm}}{{^firm}}open{{/firm}}", "t");
+    CHECK(t.render(on) == "firm");
+    CHECK(t.render(off) == "open");
+    CHECK(t.render(TemplateData{}) == "open");
+  }
+
+  TEST_CASE("template: section tags alone on a line -> the line is removed") {
+    TemplateData data;
+    data.add("items").set("x", "a");
+    data.add("items").set("x", "b");
+    const auto t = Template::parse("head\n{{#items}}\n- {{x}}\n{{/items}}\ntail\n", "t");
+    CHECK(t.render(data) == "head\n- a\n- b\ntail\n");
+    CHECK(t.render(TemplateData{}) == "head\ntail\n");
+  }
+
+  TEST_CASE("template: malformed -> TemplateError names the origin") {
+    CHECK_THROWS_WITH_AS(Template::parse("{{#a}}x", "detail.md"),
+                         doctest::Contains("detail.md"), TemplateError);
+    CHECK_THROWS_WITH_AS(Template::parse("{{#a}}x{{/b}}", "detail.md"), doctest::Contains("{{/b}}"),
+                         TemplateError);
+    CHECK_THROWS_AS(Template::parse("{{name", "x"), TemplateError);
+    CHECK_THROWS_AS(Template::parse("{{}}", "x"), TemplateError);
+  }
+}

@@ -1,0 +1,135 @@
+// Table-driven FHIR scenarios (tests/fixtures/scenarios/*.json) through the whole decision path:
+// facts → criteria → cards, checked against expectations written from the seed and CONTRACT.md.
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <map>
+#include <sstream>
+
+#include "common/json_file.hpp"
+#include "support/scenario.hpp"
+
+namespace {
+
+using vcf_cds::testing::source_path;
+using vcf_cds::testing::Outcome;
+using vcf_cds::testing::run_scenario;
+using vcf_cds::testing::str;
+
+const rapidjson::Value* card_for(const rapidjson::Document& response, const std::string& order) {
+  for (const auto& card : response["cards"].GetArray()) {
+    if (str(card["extension"]["vcf-cds"], "order") == order) return &card;
+  }
+  return nullptr;
+}
+
+std::string pama_for(const rapidjson::Document& response, const std::string& order) {
+  auto it = response.FindMember("systemActions");
+  if (it == response.MemberEnd()) return "";
+  for (const auto& action : it->value.GetArray()) {
+    const auto& resource = action["resource"];
+    if (str(resource, "resourceType") + "/" + str(resource, "id") != order) continue;
+    for (const auto& ext : resource["extension"].GetArray()) {
+      if (str(ext, "url") == "http://fhir.org/argonaut/Extension/pama-rating") {
+        return str(ext["valueCodeableConcept"]["coding"][0], "code");
+      }
+    }
+  }
+  return "";
+}
+
+void check_expectation(const rapidjson::Document& response, const Outcome& outcome,
+                       const rapidjson::Value& expect) {
+  const std::string order = str(expect, "order");
+  const std::string kind = str(expect, "outcome");
+  CAPTURE(order);
+  const rapidjson::Value* card = card_for(response, order);
+  if (kind != "rated") {
+    CHECK(card == nullptr);
+    CHECK(pama_for(response, order) == (kind == "none" ? "" : "no-criteria-apply"));
+    return;
+  }
+  REQUIRE(card != nullptr);
+  const auto& ext = (*card)["extension"]["vcf-cds"];
+  CHECK(ext["variant"].GetInt() == expect["variant"].GetInt());
+  CHECK(str(ext, "procedure") == str(expect, "procedure"));
+  CHECK(str(ext, "category") == str(expect, "category"));
+  CHECK(ext["rating"].GetInt() == expect["rating"].GetInt());
+  const std::string category = str(expect, "category");
+  CHECK(pama_for(response, order) ==
+        (category == "Usually not appropriate" ? "not-appropriate" : "appropriate"));
+  CHECK(str(*card, "indicator") == (category == "Usually not appropriate" ? "warning" : "info"));
+  if (expect.HasMember("disagreement")) CHECK(ext["disagreement"].GetBool());
+  if (expect.HasMember("population")) {
+    CHECK(str(ext["rrl"], "population") == str(expect, "population"));
+    CHECK(str(ext["rrl"], "value") == str(expect, "rrl"));
+  }
+  const auto seen = outcome.by_order.find(order);
+  REQUIRE(seen != outcome.by_order.end());
+  if (expect.HasMember("assumptions")) {
+    std::vector<std::string> wanted;
+    for (const auto& a : expect["assumptions"].GetArray()) wanted.emplace_back(a.GetString());
+    CHECK(seen->second.assumptions == wanted);
+  }
+  if (expect.HasMember("otherVariants")) {
+    std::vector<int> wanted, listed;
+    for (const auto& v : expect["otherVariants"].GetArray()) wanted.push_back(v.GetInt());
+    for (const auto& v : ext["otherVariants"].GetArray()) listed.push_back(v["variant"].GetInt());
+    CHECK(seen->second.other_variants == wanted);
+    CHECK(listed == wanted);
+  }
+  if (expect.HasMember("suggestions")) {
+    std::vector<std::string> wanted, offered;
+    std::string recommended;
+    for (const auto& s : expect["suggestions"].GetArray()) wanted.emplace_back(s.GetString());
+    if (auto it = card->FindMember("suggestions"); it != card->MemberEnd()) {
+      CHECK(str(*card, "selectionBehavior") == "at-most-one");
+      for (const auto& s : it->value.GetArray()) {
+        const auto& actions = s["actions"].GetArray();
+        REQUIRE(actions.Size() == 2);
+        CHECK(str(actions[0], "type") == "delete");
+        CHECK(str(actions[0], "resourceId") == order);
+        CHECK(str(actions[1], "type") == "create");
+        const auto& created = actions[1]["resource"];
+        CHECK(str(created, "status") == "draft");
+        CHECK(str(created["subject"], "reference") == "Patient/p1");
+        const std::string code = str(created["code"]["coding"][0], "code");
+        offered.push_back(code);
+        if (s.HasMember("isRecommended") && s["isRecommended"].GetBool()) recommended = code;
+      }
+    }
+    CHECK(offered == wanted);
+    if (expect.HasMember("recommended")) CHECK(recommended == str(expect, "recommended"));
+  }
+}
+
+void run_file(const char* name) {
+  const auto doc = vcf_cds::common::parse_json_file(source_path(std::string("tests/fixtures/scenarios/") + name));
+  REQUIRE(doc.IsArray());
+  for (const auto& scenario : doc.GetArray()) {
+    const std::string title = str(scenario, "name");
+    CAPTURE(title);
+    const Outcome outcome = run_scenario(scenario);
+    rapidjson::Document response;
+    response.Parse(outcome.body.c_str());
+    REQUIRE_FALSE(response.HasParseError());
+    REQUIRE(response["cards"].IsArray());
+    for (const auto& expect : scenario["expect"].GetArray()) check_expectation(response, outcome, expect);
+    // Nothing beyond what the scenario expects is rated.
+    std::size_t rated = 0;
+    for (const auto& expect : scenario["expect"].GetArray()) rated += str(expect, "outcome") == "rated";
+    CHECK(response["cards"].Size() == rated);
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("scenarios") {
+  TEST_CASE("scenarios: one per variant, every orderable row -> the seed's rating") {
+    run_file("variants.json");
+  }
+  TEST_CASE("scenarios: edge cases from the contract -> expected variant, row and suggestions") {
+    run_file("edge-cases.json");
+  }
+}
