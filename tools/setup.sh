@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev sqlite3                      # embedded audit store
   libpq-dev postgresql                        # shared audit store; server for integration tests
   libspdlog-dev libfmt-dev                    # structured logging
-  python3                                     # tools/import_criteria.py, test helpers
+  python3 python3-yaml                        # tools/import_criteria.py, test helpers; YAML for deploy_lint
   curl
 )
 
