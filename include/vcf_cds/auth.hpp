@@ -1,0 +1,121 @@
+// File: auth.hpp — the auth stage: CDS Hooks 2.0 "Trusting CDS Clients" JWT verification.
+//
+// Input: the raw `Authorization` header value and the externally visible URL of the endpoint
+// being called (`{public-base-url}/cds-services`, `…/cds-services/{id}` or
+// `…/cds-services/{id}/feedback`). Output: the verified client identity, or an `unauthorized`
+// Error whose `field` is a stable reason label (see `Reason`) and whose message never contains
+// the token. Pure and synchronous: no sockets, no Beast; remote JWK Sets come through an
+// injected fetcher, time through an injected clock (digest §7.2, CONTRACT §6: 401, empty body).
+//
+//   auth::Verifier verifier(config);  // throws at start-up on a bad JWKS file
+//   auto identity = verifier.verify(request_authorization, public_base + "/cds-services/vcf");
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vcf_cds/result.hpp"
+
+namespace vcf_cds::auth {
+
+// ClientIdentity: who called, from a verified token. `sub` and `tenant` are empty when absent.
+// Safe to log and audit (CDS Hooks best practice: log iss, tenant, jti — never the token).
+struct ClientIdentity {
+  std::string iss, sub, tenant, jti, kid;
+};
+
+// TrustedIssuer: one allow-listed `iss` and where its public keys come from.
+struct TrustedIssuer {
+  std::string iss;               // compared byte for byte with the token's `iss`
+  std::string jwks_file_or_url;  // a JWK Set file (read at start-up) or an https:// URL (fetched)
+  std::vector<std::string> allowed_jku;  // `jku` URLs this issuer may point at (exact match)
+  std::optional<std::string> tenant;     // when set, the token's `tenant` must equal it
+};
+
+// AuthConfig: the trust list and the time rules shared by all issuers.
+struct AuthConfig {
+  std::vector<TrustedIssuer> issuers;
+  std::chrono::seconds skew{60};               // clock leeway for exp, iat and nbf
+  std::chrono::seconds max_lifetime{3600};     // reject tokens whose exp - iat exceeds this
+  std::size_t replay_cache_capacity = 100000;  // jti entries kept; bounds memory
+};
+
+// Reason: why a token was refused. The label (`reason_label`) is what `Error::field` holds; it
+// is stable, so metrics, logs and tests may key on it.
+enum class Reason {
+  missing_token,      // no Authorization header, or not "Bearer <token>"
+  malformed,          // segments, base64url, JSON, header fields, claim types, token size
+  alg_not_allowed,    // alg other than ES256/ES384/RS256/RS384 (none and HS* included)
+  unknown_iss,        // iss not on the allow-list
+  unknown_kid,        // no key with this kid, even after a (rate-limited) refresh
+  jku_not_allowed,    // kid unknown and the token's jku is not on the issuer's allow-list
+  jwks_unavailable,   // the issuer's JWK Set could not be fetched or parsed
+  alg_key_mismatch,   // alg does not fit the key type, curve or the JWK's own "alg"
+  bad_signature,      // signature does not verify (including DER-encoded ECDSA signatures)
+  missing_claim,      // kid, iss, aud, exp, iat or jti absent
+  bad_aud,            // aud does not contain the endpoint URL
+  expired,            // exp <= now - skew
+  not_yet_valid,      // iat or nbf > now + skew
+  lifetime_too_long,  // exp - iat > max_lifetime
+  replayed_jti,       // this iss + jti was accepted before and has not expired
+  tenant,             // the issuer is pinned to a tenant and the token's differs or is absent
+};
+
+std::string_view reason_label(Reason reason);
+// The Reason whose label is `error.field`, if any (for metrics on a returned Error).
+std::optional<Reason> reason_of(const Error& error);
+
+// The `--trust-issuer ISS=JWKS_FILE_OR_URL` flag. The part after the first '=' is a URL when it
+// starts with https:// (http:// is refused), otherwise a file path. Errors: bad_request.
+Result<TrustedIssuer> parse_trust_issuer(std::string_view flag);
+
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+// Returns the body of a GET on `url` (a JWK Set), or an Error. Called without internal locks
+// held, from the verifying thread; it should time out on its own.
+using JwksFetcher = std::function<Result<std::string>(const std::string& url)>;
+
+struct VerifierStats {
+  std::size_t replay_entries = 0;      // jti currently remembered
+  std::uint64_t replay_evictions = 0;  // unexpired jti dropped because the cache was full
+  std::uint64_t jwks_fetches = 0;      // calls made to the fetcher
+};
+
+// Verifier: thread-safe; one per process, shared by all I/O threads.
+//
+// Keys: each issuer's JWK Set file is loaded by the constructor, which throws
+// std::runtime_error naming the file and the problem. A JWK Set URL is fetched on first use and
+// cached; an unknown kid triggers a refresh at most once per 60 s per issuer and URL. A token's
+// `jku` is fetched only when it is on that issuer's `allowed_jku` (or equals its configured URL);
+// any other `jku` is ignored, so a kid found in the configured keys still verifies (the CDS Hooks
+// Sandbox always sends its public jku) — and if the kid is not there the reason is
+// jku_not_allowed.
+class Verifier {
+ public:
+  // `clock` defaults to system_clock::now. `fetcher` is required only when an issuer uses a URL
+  // or allows a jku (the constructor throws otherwise).
+  explicit Verifier(AuthConfig config, Clock clock = {}, JwksFetcher fetcher = {});
+  ~Verifier();
+  Verifier(const Verifier&) = delete;
+  Verifier& operator=(const Verifier&) = delete;
+
+  // Checks, in order: "Bearer" scheme, compact form, alg allow-list, typ, iss allow-list, key
+  // (kid, jku), alg/key fit, signature, required claims, aud, exp, iat, nbf, lifetime, tenant,
+  // and finally jti replay (only a fully valid token is remembered). Errors: unauthorized.
+  Result<ClientIdentity> verify(std::string_view authorization_header,
+                                std::string_view expected_aud) const;
+
+  VerifierStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vcf_cds::auth

@@ -1,0 +1,129 @@
+// The auth stage's building blocks: strict base64url, the bounded replay cache, the
+// --trust-issuer flag and the reason labels.
+#include "vcf_cds/auth.hpp"
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <thread>
+
+#include "auth/base64url.hpp"
+#include "auth/replay_cache.hpp"
+#include "unit/auth/token_factory.hpp"
+
+namespace vcf_cds::testing::auth {
+namespace {
+
+using namespace std::chrono_literals;
+using vcf_cds::auth::decode_base64url;
+using vcf_cds::auth::ReplayCache;
+
+TEST_SUITE("auth") {
+  TEST_CASE("base64url: RFC 4648 vectors without padding -> decoded") {
+    CHECK(decode_base64url("") == "");
+    CHECK(decode_base64url("Zg") == "f");
+    CHECK(decode_base64url("Zm8") == "fo");
+    CHECK(decode_base64url("Zm9v") == "foo");
+    CHECK(decode_base64url("Zm9vYmFy") == "foobar");
+    CHECK(decode_base64url("-_8") == "\xfb\xff");
+  }
+
+  TEST_CASE("base64url: padding, other alphabets, bad lengths, non-canonical tails -> refused") {
+    for (const char* bad : {"Zg==", "Zm8=", "+/8", "Zm9v YmFy", "Zm9v\n", "Z", "Zm9vY", "Zh", "Zm9",
+                            "Zm%v", "\xc3\xa9"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(decode_base64url(bad).has_value());
+    }
+  }
+
+  TEST_CASE("replay cache: same id before it expires -> refused; after -> accepted again") {
+    ReplayCache cache(10);
+    const auto t0 = at(now_s);
+    CHECK(cache.insert("a", t0 + 100s, t0));
+    CHECK_FALSE(cache.insert("a", t0 + 100s, t0 + 99s));
+    CHECK(cache.insert("a", t0 + 300s, t0 + 100s));
+    CHECK(cache.size() == 1);
+  }
+
+  TEST_CASE("replay cache: more ids than capacity -> size bounded, earliest-expiring evicted") {
+    ReplayCache cache(4);
+    const auto t0 = at(now_s);
+    for (int i = 0; i < 100; ++i) {
+      CHECK(cache.insert("id" + std::to_string(i), t0 + std::chrono::seconds(1000 + i), t0));
+      CHECK(cache.size() <= 4);
+    }
+    CHECK(cache.size() == 4);
+    CHECK(cache.evictions() == 96);
+    CHECK_FALSE(cache.insert("id99", t0 + 2000s, t0));  // newest still remembered
+    CHECK(cache.insert("id0", t0 + 2000s, t0));         // oldest was forgotten
+    // Expired entries go first, without counting as evictions.
+    CHECK(cache.insert("late", t0 + 5000s, t0 + 1500s));
+    CHECK(cache.size() == 2);
+    CHECK(cache.evictions() == 97);
+  }
+
+  TEST_CASE("replay cache: concurrent inserts of the same ids -> exactly one wins each") {
+    ReplayCache cache(100000);
+    const auto t0 = at(now_s);
+    std::atomic<int> wins{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 2000; ++i) {
+          if (cache.insert("id" + std::to_string(i), t0 + 60s, t0)) ++wins;
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(wins == 2000);
+    CHECK(cache.size() == 2000);
+  }
+
+  TEST_CASE("verifier: replay cache capacity -> memory bounded across many tokens") {
+    auto config = trusted_config();
+    config.replay_cache_capacity = 3;
+    const vcf_cds::auth::Verifier verifier(config, FakeClock().fn());
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 6; ++i) tokens.push_back(mint(header("ES384", "ec384"), claims()));
+    for (const auto& token : tokens) {
+      CHECK(outcome(verifier.verify(bearer(token), audience)) == "accepted");
+      CHECK(verifier.stats().replay_entries <= 3);
+    }
+    CHECK(verifier.stats().replay_evictions == 3);
+    CHECK(outcome(verifier.verify(bearer(tokens.back()), audience)) == "replayed_jti");
+  }
+
+  TEST_CASE("trust flag: ISS=FILE and ISS=https URL -> parsed; other forms -> bad_request") {
+    const auto file =
+        vcf_cds::auth::parse_trust_issuer("https://sandbox.cds-hooks.org=deploy/sandbox-jwks.json");
+    REQUIRE(file.has_value());
+    CHECK(file->iss == "https://sandbox.cds-hooks.org");
+    CHECK(file->jwks_file_or_url == "deploy/sandbox-jwks.json");
+    const auto url = vcf_cds::auth::parse_trust_issuer(
+        "https://ehr.example.org=https://ehr.example.org/jwks?format=jwk=set");
+    REQUIRE(url.has_value());
+    CHECK(url->jwks_file_or_url == "https://ehr.example.org/jwks?format=jwk=set");
+    for (const char* bad : {"no-equals", "=file.json", "https://ehr.example.org=",
+                            "https://ehr.example.org=http://ehr.example.org/jwks"}) {
+      CAPTURE(bad);
+      const auto parsed = vcf_cds::auth::parse_trust_issuer(bad);
+      REQUIRE_FALSE(parsed.has_value());
+      CHECK(parsed.error().code == ErrorCode::bad_request);
+    }
+  }
+
+  TEST_CASE("reason labels: every Reason -> a distinct label that reason_of maps back") {
+    std::set<std::string_view> seen;
+    for (int i = 0; i <= static_cast<int>(vcf_cds::auth::Reason::tenant); ++i) {
+      const auto reason = static_cast<vcf_cds::auth::Reason>(i);
+      const auto label = vcf_cds::auth::reason_label(reason);
+      CHECK(seen.insert(label).second);
+      const Error error = make_error(ErrorCode::unauthorized, std::string(label), "m");
+      CHECK(vcf_cds::auth::reason_of(error) == reason);
+    }
+    CHECK_FALSE(vcf_cds::auth::reason_of(make_error(ErrorCode::bad_request, "expired", "m")));
+  }
+}
+
+}  // namespace
+}  // namespace vcf_cds::testing::auth
