@@ -1,0 +1,173 @@
+// File: audit.hpp — the audit trail: every rated consult and every feedback, durable and chained.
+//
+// Input: plain records built by src/app (std types only; this header includes no other stage).
+// Output: rows in SQLite (<data-dir>/audit.sqlite3) or PostgreSQL, one hash chain across consults
+// and feedback, queries for export and summary. CONTRACT §6: "every accepted consult is in the
+// audit log before its response is sent" — `record_consults` returns only after the commit.
+// This stage knows nothing of FHIR input, criteria or card rendering; JSON fields are opaque text.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vcf_cds/result.hpp"
+
+namespace vcf_cds::audit {
+
+// Who called: filled from the verified JWT (iss, sub, tenant); empty while auth is off.
+struct ClientIdentity {
+  std::string iss;
+  std::string sub;
+  std::string tenant;
+};
+
+// How patient_id and user_id are stored: as sent, or "hmac-sha256:<hex>" under the site secret.
+inline constexpr const char* identifier_mode_plain = "plain";
+inline constexpr const char* identifier_mode_hmac = "hmac-sha256";
+
+// One per rated order, or per advanced-imaging order rated PAMA "no-criteria-apply".
+struct ConsultRecord {
+  std::string consult_id;  // "urn:uuid:<id>", the audit key (CONTRACT §5 consultId)
+  std::string time;        // RFC 3339 UTC, e.g. "2024-05-01T10:00:00.123Z"; compared as text
+  std::string service_id;
+  std::string hook;  // "order-select" | "order-sign"
+  std::string hook_instance;
+  ClientIdentity client;
+  std::string user_id;  // "Practitioner/123"; replaced by its HMAC when hashing is on
+  std::string patient_id;
+  std::string encounter_id;
+  std::string order_ref;      // "ServiceRequest/<id>"
+  std::string order_codes;    // JSON text: the order's codings
+  std::string procedure_row;  // row name as in the seed; empty for no-criteria-apply
+  int variant = 0;            // 1..9, 0 = none
+  std::string category;       // "Usually appropriate" | ... | "" for no-criteria-apply
+  int rating = 0;
+  int median = 0;
+  std::string pama_rating;  // "appropriate" | "not-appropriate" | "no-criteria-apply"
+  std::string facts;        // JSON text: facts with their source references
+  std::string candidates;   // JSON text
+  std::string assumptions;  // JSON text
+  std::string card_uuid;    // empty when no card was sent
+  std::vector<std::string> suggestion_uuids;
+  std::string card;  // JSON text of the card as sent; may be empty
+  std::string knowledge_version;
+  std::string service_version;
+  double latency_ms = 0;  // request received → record submitted; must be finite
+
+  // Set by the store; ignored on input.
+  std::int64_t seq = 0;         // position in the chain, 1-based
+  std::string identifier_mode;  // identifier_mode_plain | identifier_mode_hmac
+};
+
+// One per feedback entry (CDS Hooks 2.0 §Feedback). Unknown cards are kept and flagged.
+struct FeedbackRecord {
+  std::string service_id;
+  std::string card_uuid;
+  std::string outcome;  // "accepted" | "overridden"
+  std::vector<std::string> accepted_suggestions;
+  std::string override_reason_system;
+  std::string override_reason_code;
+  std::string override_reason_display;
+  std::string user_comment;
+  std::string outcome_timestamp;  // as sent by the EHR
+  std::string received_time;      // RFC 3339 UTC, when the service received it
+  ClientIdentity client;
+
+  // Set by the store; ignored on input.
+  bool known_card = false;  // false: no consult has this card uuid (stored anyway, CONTRACT §7)
+  std::int64_t seq = 0;
+};
+
+// Consult filter on the latest feedback for the consult's card.
+enum class OutcomeFilter { any, accepted, overridden, none };
+
+struct Query {
+  // Compared as text with the records' RFC 3339 UTC times, so give them in the same form
+  // ("2024-05-01T00:00:00Z"). Text order puts "…:00.5Z" before "…:00Z": bounds are exact to the
+  // second, not within it.
+  std::string from;        // inclusive; empty = unbounded
+  std::string to;          // exclusive
+  std::string patient_id;  // as the EHR sends it; hashed by the store when its records are hashed
+  std::string user_id;
+  std::optional<int> variant;  // 0 = consults without a variant (no-criteria-apply)
+  OutcomeFilter outcome = OutcomeFilter::any;
+};
+
+struct FeedbackQuery {
+  std::string card_uuid;  // empty = every card
+  std::string from;       // on received_time, inclusive; empty = unbounded
+  std::string to;         // exclusive
+};
+
+// verify_chain: the first record whose link or hash does not check out.
+struct VerifyResult {
+  bool ok = true;
+  std::int64_t records = 0;     // records checked (all of them when ok)
+  std::int64_t broken_seq = 0;  // 0 when ok
+  std::string broken_kind;      // "consult" | "feedback" | "head"
+  std::string broken_id;        // consult_id or feedback card uuid
+  std::string reason;           // "hash mismatch", "prev_hash does not link", "sequence gap", ...
+};
+
+struct Health {
+  bool writable = false;        // false: the next record_* call will (or did) fail
+  std::size_t queue_depth = 0;  // records waiting for the writer
+  double last_commit_ms = 0;    // duration of the last transaction (BEGIN..COMMIT)
+  std::uint64_t commits = 0;    // transactions committed since open
+  std::uint64_t records = 0;    // records committed since open
+  std::string backend;          // "sqlite" | "postgresql"
+  std::string last_error;       // empty when the last commit succeeded
+};
+
+// Abstract store, owned through unique_ptr. record_* are thread-safe and block until the records
+// are durably committed: Error{unavailable} (→ 503) when the store is broken, its queue is full
+// or the commit fails or times out; Error{bad_request} when a record is unusable (a string with
+// a NUL byte or invalid UTF-8, a non-finite latency) — nothing of that call is stored.
+class Store {
+ public:
+  virtual ~Store() = default;  // drains the queue, then closes
+
+  virtual Status record_consults(std::vector<ConsultRecord> records) = 0;
+  virtual Status record_feedback(std::vector<FeedbackRecord> records) = 0;
+
+  // Read side, on its own connection; ordered by seq. Error{unavailable} when unreadable.
+  virtual Result<std::vector<ConsultRecord>> find_consults(const Query& query) = 0;
+  virtual Result<std::vector<FeedbackRecord>> find_feedback(const FeedbackQuery& query) = 0;
+
+  // Recomputes the whole chain; Error only when the store cannot be read.
+  virtual Result<VerifyResult> verify_chain() = 0;
+
+  virtual Health health() const = 0;
+  // Blocks until everything queued so far is committed (or failed).
+  virtual void flush() = 0;
+};
+
+struct StoreConfig {
+  std::filesystem::path data_dir;  // SQLite: <data_dir>/audit.sqlite3 (created if missing)
+  std::string database_url;  // PostgreSQL when set: "postgresql://…" or "host=… dbname=…"
+  bool hash_identifiers = false;
+  std::string identifier_secret;  // HMAC key; required (non-empty) when hash_identifiers
+  // Read-only: no writer, no migrations (verify/export of a trail you must not touch).
+  bool read_only = false;
+  std::size_t max_queue_records = 10000;  // beyond this record_* fails fast with unavailable
+  std::size_t max_batch_records = 1000;   // records per transaction
+  std::chrono::milliseconds commit_timeout{5000};  // longest a caller waits for its commit
+};
+
+// Start-up boundary: opens (and migrates, unless read_only) the store the config names.
+// Throws std::runtime_error with a clear message when it cannot.
+std::unique_ptr<Store> open_store(const StoreConfig& config);
+
+// True when `text` is a PostgreSQL connection string rather than a path.
+bool is_postgres_url(const std::string& text);
+
+std::string_view to_string(OutcomeFilter filter);  // "any" | "accepted" | "overridden" | "none"
+std::optional<OutcomeFilter> outcome_filter_from_string(std::string_view text);
+
+}  // namespace vcf_cds::audit

@@ -1,0 +1,74 @@
+#include "audit/chain.hpp"
+
+namespace vcf_cds::audit::detail {
+namespace {
+
+VerifyResult broken(std::int64_t checked, const Record& record, std::string reason) {
+  VerifyResult r;
+  r.ok = false;
+  r.records = checked;
+  r.broken_seq = seq_of(record);
+  r.broken_kind = std::string(kind_of(record));
+  r.broken_id = std::string(id_of(record));
+  r.reason = std::move(reason);
+  return r;
+}
+
+}  // namespace
+
+Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
+                                  const ChainHead& head) {
+  auto c = consults.next();
+  if (!c) return std::move(c).error();
+  auto f = feedback.next();
+  if (!f) return std::move(f).error();
+
+  std::int64_t expected = 1;
+  std::string prev(genesis_hash);
+  std::int64_t checked = 0;
+  while (c->has_value() || f->has_value()) {
+    // Merge the two tables by seq; seq is unique across them.
+    const bool take_consult =
+        !f->has_value() || (c->has_value() && seq_of((*c)->record) < seq_of((*f)->record));
+    Result<std::optional<ChainRow>>& source = take_consult ? c : f;
+    ChainRow row = std::move(**source);
+
+    const std::int64_t seq = seq_of(row.record);
+    if (seq != expected) {
+      return broken(
+          checked, row.record,
+          seq > expected
+              ? "sequence gap: record " + std::to_string(expected) + " is missing"
+              : "sequence repeats or goes back (expected " + std::to_string(expected) + ")");
+    }
+    if (row.link.prev_hash != prev) {
+      return broken(checked, row.record, "prev_hash does not link to the record before it");
+    }
+    if (chain_hash(prev, canonical_json(row.record)) != row.link.hash) {
+      return broken(checked, row.record, "hash mismatch: the record's content was changed");
+    }
+    prev = row.link.hash;
+    ++checked;
+    ++expected;
+
+    source = (take_consult ? consults : feedback).next();
+    if (!source) return std::move(source).error();
+  }
+
+  if (head.seq != checked || head.hash != prev) {
+    VerifyResult r;
+    r.ok = false;
+    r.records = checked;
+    r.broken_seq = checked + 1;
+    r.broken_kind = "head";
+    r.reason = "chain head (seq " + std::to_string(head.seq) +
+               ") does not match the last record (seq " + std::to_string(checked) +
+               "): records were removed from the end or the head was edited";
+    return r;
+  }
+  VerifyResult ok;
+  ok.records = checked;
+  return ok;
+}
+
+}  // namespace vcf_cds::audit::detail

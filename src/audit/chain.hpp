@@ -1,0 +1,57 @@
+// The tamper-evident chain: every record, consult or feedback, in insertion (seq) order, links to
+// the one before it. For record n (seq = n, starting at 1):
+//   prev_hash(n) = hash(n-1), prev_hash(1) = 64 zeros
+//   hash(n)      = sha256_hex(prev_hash(n) || canonical_json(record n))
+// and audit_chain_head holds seq and hash of the last record. Verification recomputes this from
+// the stored columns, so editing any column, deleting or reordering rows, or cutting the tail
+// (head no longer matches) is reported at the first record where it shows.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "audit/record.hpp"
+#include "audit/schema.hpp"
+#include "vcf_cds/audit.hpp"
+
+namespace vcf_cds::audit::detail {
+
+struct ChainRow {
+  Record record;
+  ChainLink link;
+};
+
+// One table's rows in seq order; nullopt at the end. Errors mean the store could not be read.
+class ChainCursor {
+ public:
+  virtual ~ChainCursor() = default;
+  virtual Result<std::optional<ChainRow>> next() = 0;
+};
+
+struct ChainHead {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
+// Walks both tables merged by seq and reports the first record that does not check out.
+Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
+                                  const ChainHead& head);
+
+// Gives each record of `batch` the next seq after `head`, computes its link and advances `head`.
+// `prepare` runs before hashing (the store sets known_card there); `append` writes the row.
+template <class Prepare, class Append>
+Status append_batch(std::vector<Record>& batch, ChainHead& head, Prepare&& prepare,
+                    Append&& append) {
+  for (auto& record : batch) {
+    std::visit([&](auto& r) { r.seq = head.seq + 1; }, record);
+    if (Status s = prepare(record); !s) return s;
+    ChainLink link{head.hash, chain_hash(head.hash, canonical_json(record))};
+    if (Status s = append(record, link); !s) return s;
+    head.seq += 1;
+    head.hash = std::move(link.hash);
+  }
+  return Ok{};
+}
+
+}  // namespace vcf_cds::audit::detail

@@ -1,0 +1,66 @@
+// Audit reports for people and other systems: CSV, NDJSON (also the import format), a FHIR R4
+// Bundle of AuditEvents, and the per-variant summary. Used by `vcf-cds audit` (src/app).
+// Read-only over a Store; nothing here writes to the trail except `import_ndjson`.
+#pragma once
+
+#include <istream>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "vcf_cds/audit.hpp"
+
+namespace vcf_cds::audit {
+
+// A consult and every feedback on its card, in seq order.
+struct AuditedConsult {
+  ConsultRecord consult;
+  std::vector<FeedbackRecord> feedback;
+
+  // The latest feedback decides: "accepted", "overridden" or "" (no feedback).
+  const FeedbackRecord* latest() const { return feedback.empty() ? nullptr : &feedback.back(); }
+};
+
+struct AuditExtract {
+  std::vector<AuditedConsult> consults;
+  // Feedback whose card no consult carries (CONTRACT §7: stored and flagged). Only filled when
+  // the query selects the whole trail, since such feedback has no patient, user or variant.
+  std::vector<FeedbackRecord> unknown_card_feedback;
+};
+
+// Unavailable when the store cannot be read.
+Result<AuditExtract> load_extract(Store& store, const Query& query);
+bool selects_everything(const Query& query);
+
+// One row per consult with the latest feedback; RFC 4180 quoting, header first.
+void write_csv(const AuditExtract& extract, std::ostream& out);
+// One JSON object per line, records in seq order, "kind": "consult" | "feedback". JSON-text
+// fields (facts, card, …) are embedded as JSON when they parse, else as strings.
+void write_ndjson(const AuditExtract& extract, std::ostream& out);
+// Bundle (type collection) of R4 AuditEvents: one per consult, one per feedback.
+void write_fhir_bundle(const AuditExtract& extract, std::ostream& out);
+
+// Per (variant, procedure row): orders rated, share "Usually not appropriate", overrides and why.
+struct SummaryRow {
+  int variant = 0;
+  std::string procedure_row;
+  int rated = 0;
+  int usually_not_appropriate = 0;
+  int accepted = 0;
+  int overridden = 0;
+  std::map<std::string, int> override_reasons;  // "code display" (or "(no reason)") → count
+};
+std::vector<SummaryRow> summarize(const AuditExtract& extract);
+void write_summary_text(const AuditExtract& extract, std::ostream& out);
+void write_summary_json(const AuditExtract& extract, std::ostream& out);
+
+// Appends the records of an NDJSON export (same format as write_ndjson) to `store` as new
+// records of its chain, in file order, in batches. Error{bad_request} names the line.
+struct ImportResult {
+  std::size_t consults = 0;
+  std::size_t feedback = 0;
+};
+Result<ImportResult> import_ndjson(std::istream& in, Store& store);
+
+}  // namespace vcf_cds::audit

@@ -1,0 +1,156 @@
+#include "audit/group_commit.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace vcf_cds::audit::detail {
+namespace {
+
+Error unavailable(std::string message) {
+  return make_error(ErrorCode::unavailable, "audit", std::move(message));
+}
+
+}  // namespace
+
+GroupCommitter::GroupCommitter(std::unique_ptr<Committer> committer, Limits limits,
+                               std::string backend)
+    : committer_(std::move(committer)), limits_(limits) {
+  stats_.backend = std::move(backend);
+  stats_.writable = true;
+  writer_ = std::thread([this] { run(); });
+}
+
+GroupCommitter::~GroupCommitter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  writer_.join();
+}
+
+Status GroupCommitter::submit(std::vector<Record> records) {
+  if (records.empty()) return Ok{};
+  const std::size_t count = records.size();
+  std::future<Status> done;
+  {
+    std::lock_guard lock(mutex_);
+    // Fail fast: a caller holding an HTTP response must get its 503 now, not after a timeout.
+    if (!broken_.empty()) return unavailable("audit store is broken: " + broken_);
+    if (stopping_) return unavailable("audit store is shutting down");
+    if (queued_records_ + count > limits_.max_queue_records) {
+      return unavailable("audit queue is full (" + std::to_string(queued_records_) +
+                         " records waiting)");
+    }
+    Ticket ticket{std::move(records), {}};
+    done = ticket.done.get_future();
+    queue_.push_back(std::move(ticket));
+    queued_records_ += count;
+    stats_.queue_depth = queued_records_;
+  }
+  work_.notify_one();
+  // The records may still commit after a timeout; the caller answers 503 and the trail holds
+  // one consult too many, never one too few.
+  if (done.wait_for(limits_.commit_timeout) != std::future_status::ready) {
+    return unavailable("audit commit did not finish within " +
+                       std::to_string(limits_.commit_timeout.count()) + " ms");
+  }
+  return done.get();
+}
+
+void GroupCommitter::flush() {
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && !busy_; });
+}
+
+Health GroupCommitter::health() const {
+  std::lock_guard lock(mutex_);
+  Health health = stats_;
+  health.writable = broken_.empty() && stats_.last_error.empty() && !stopping_;
+  return health;
+}
+
+void GroupCommitter::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping, and everything queued has been handled
+    // Take whole tickets up to the batch limit (at least one, however large).
+    std::vector<Ticket> tickets;
+    std::size_t taken = 0;
+    while (!queue_.empty() && (tickets.empty() || taken + queue_.front().records.size() <=
+                                                      limits_.max_batch_records)) {
+      taken += queue_.front().records.size();
+      tickets.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_records_ -= taken;
+    stats_.queue_depth = queued_records_;
+    busy_ = true;
+    const std::string broken = broken_;
+    lock.unlock();
+
+    if (!broken.empty()) {
+      fail_all(tickets, unavailable("audit store is broken: " + broken));
+    } else {
+      commit_batch(tickets);
+    }
+
+    lock.lock();
+    busy_ = false;
+    if (queue_.empty()) idle_.notify_all();
+  }
+  idle_.notify_all();
+}
+
+void GroupCommitter::commit_batch(std::vector<Ticket>& tickets) {
+  if (std::string reason = committer_->broken_reason(); !reason.empty()) {
+    spdlog::error("audit store broken: {}", reason);
+    {
+      std::lock_guard lock(mutex_);
+      broken_ = reason;
+      stats_.last_error = reason;
+    }
+    fail_all(tickets, unavailable("audit store is broken: " + reason));
+    return;
+  }
+
+  std::vector<Record> batch;
+  for (auto& ticket : tickets) {
+    for (auto& record : ticket.records) batch.push_back(std::move(record));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  Status status = Ok{};
+  try {
+    status = committer_->commit(batch);
+  } catch (const std::exception& e) {  // the writer thread must outlive any one batch
+    status = unavailable(std::string("audit commit failed: ") + e.what());
+  }
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+
+  {
+    std::lock_guard lock(mutex_);
+    stats_.last_commit_ms = took.count();
+    if (status) {
+      ++stats_.commits;
+      stats_.records += batch.size();
+      stats_.last_error.clear();
+    } else {
+      stats_.last_error = status.error().message;
+    }
+  }
+  if (!status) {
+    spdlog::error("audit commit of {} records failed: {}", batch.size(), status.error().message);
+    // Whatever the database said, the caller's answer is 503: the consult was not recorded.
+    fail_all(tickets, unavailable(status.error().message));
+    return;
+  }
+  for (auto& ticket : tickets) ticket.done.set_value(Ok{});
+}
+
+void GroupCommitter::fail_all(std::vector<Ticket>& tickets, const Error& error) {
+  for (auto& ticket : tickets) ticket.done.set_value(error);
+}
+
+}  // namespace vcf_cds::audit::detail

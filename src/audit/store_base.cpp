@@ -1,0 +1,72 @@
+#include "audit/store_base.hpp"
+
+#include <array>
+#include <stdexcept>
+
+namespace vcf_cds::audit::detail {
+namespace {
+
+Error read_only_error() {
+  return make_error(ErrorCode::unavailable, "audit", "audit store was opened read-only");
+}
+
+}  // namespace
+
+BatchedStore::BatchedStore(StoreConfig config, std::string backend)
+    : config_(std::move(config)), backend_(std::move(backend)) {
+  if (config_.hash_identifiers && config_.identifier_secret.empty()) {
+    throw std::runtime_error("audit: hash_identifiers needs a non-empty identifier secret");
+  }
+}
+
+void BatchedStore::start_writer(std::unique_ptr<Committer> committer) {
+  Limits limits{config_.max_queue_records, config_.max_batch_records, config_.commit_timeout};
+  writer_ = std::make_unique<GroupCommitter>(std::move(committer), limits, backend_);
+}
+
+Status BatchedStore::record_consults(std::vector<ConsultRecord> records) {
+  if (!writer_) return read_only_error();
+  std::vector<Record> batch;
+  batch.reserve(records.size());
+  for (auto& record : records) {
+    // Validate before hashing: a bad id must be reported as bad, not as its HMAC.
+    if (Status s = validate(record); !s) return s;
+    apply_identifier_mode(record, config_);
+    batch.emplace_back(std::move(record));
+  }
+  return writer_->submit(std::move(batch));
+}
+
+Status BatchedStore::record_feedback(std::vector<FeedbackRecord> records) {
+  if (!writer_) return read_only_error();
+  std::vector<Record> batch;
+  batch.reserve(records.size());
+  for (auto& record : records) {
+    if (Status s = validate(record); !s) return s;
+    batch.emplace_back(std::move(record));
+  }
+  return writer_->submit(std::move(batch));
+}
+
+Health BatchedStore::health() const {
+  if (writer_) return writer_->health();
+  Health health;
+  health.backend = backend_;
+  health.last_error = read_only_error().message;
+  return health;
+}
+
+void BatchedStore::flush() {
+  if (writer_) writer_->flush();
+}
+
+std::string utc_now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::array<char, 32> text{};
+  const std::size_t n = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return {text.data(), n};
+}
+
+}  // namespace vcf_cds::audit::detail

@@ -1,0 +1,221 @@
+// Sample audit records and store checks shared by the SQLite and PostgreSQL tests, so both
+// backends are held to exactly the same behaviour.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "vcf_cds/audit.hpp"
+
+namespace vcf_cds::testing {
+
+inline audit::ConsultRecord sample_consult(int n, int variant = 1) {
+  audit::ConsultRecord r;
+  const std::string id = std::to_string(n);
+  r.consult_id = "urn:uuid:00000000-0000-4000-8000-" + std::string(12 - id.size(), '0') + id;
+  r.time = "2024-05-01T10:00:" + std::string(n % 60 < 10 ? "0" : "") + std::to_string(n % 60) + "Z";
+  r.service_id = "vcf-order-select";
+  r.hook = "order-select";
+  r.hook_instance = "hook-" + id;
+  r.client = {"https://sandbox.cds-hooks.org", "client-" + id, "tenant-a"};
+  r.user_id = "Practitioner/doc-" + std::to_string(n % 3);
+  r.patient_id = "Patient/pat-" + std::to_string(n % 5);
+  r.encounter_id = "Encounter/enc-" + id;
+  r.order_ref = "ServiceRequest/sr-" + id;
+  r.order_codes = R"([{"system":"http://www.ama-assn.org/go/cpt","code":"72148"}])";
+  r.procedure_row = "MRI lumbar spine without IV contrast";
+  r.variant = variant;
+  r.category = variant == 0 ? "" : "Usually appropriate";
+  r.rating = variant == 0 ? 0 : 9;
+  r.median = variant == 0 ? 0 : 8;
+  r.pama_rating = variant == 0 ? "no-criteria-apply" : "appropriate";
+  r.facts = R"([{"fact":"vcf","source":"Condition/c1"}])";
+  r.candidates = R"([1])";
+  r.assumptions = "[]";
+  r.card_uuid = variant == 0 ? "" : "card-" + id;
+  r.suggestion_uuids = variant == 0
+                           ? std::vector<std::string>{}
+                           : std::vector<std::string>{"sugg-" + id + "-a", "sugg-" + id + "-b"};
+  r.card = variant == 0 ? "" : R"j({"summary":"MRI: Usually appropriate (9)","indicator":"info"})j";
+  r.knowledge_version = "sha256:abc";
+  r.service_version = "0.1.0";
+  r.latency_ms = 1.25 + n;
+  return r;
+}
+
+inline audit::FeedbackRecord sample_feedback(const std::string& card, const std::string& outcome) {
+  audit::FeedbackRecord f;
+  f.service_id = "vcf-order-select";
+  f.card_uuid = card;
+  f.outcome = outcome;
+  if (outcome == "accepted") f.accepted_suggestions = {"sugg-a"};
+  if (outcome == "overridden") {
+    f.override_reason_system = "https://vcf-cds.example.org/fhir/CodeSystem/vcf-cds";
+    f.override_reason_code = "clinical-judgement";
+    f.override_reason_display = "Clinical judgement";
+    f.user_comment = "red flags";
+  }
+  f.outcome_timestamp = "2024-05-01T10:05:00Z";
+  f.received_time = "2024-05-01T10:05:01Z";
+  f.client = {"https://sandbox.cds-hooks.org", "client-x", ""};
+  return f;
+}
+
+// Query builders: designated initializers would trip -Wmissing-field-initializers on g++ 12.
+inline audit::Query patient(std::string id) {
+  audit::Query q;
+  q.patient_id = std::move(id);
+  return q;
+}
+inline audit::Query user(std::string id) {
+  audit::Query q;
+  q.user_id = std::move(id);
+  return q;
+}
+inline audit::Query variant(int n) {
+  audit::Query q;
+  q.variant = n;
+  return q;
+}
+inline audit::Query outcome(audit::OutcomeFilter filter) {
+  audit::Query q;
+  q.outcome = filter;
+  return q;
+}
+inline audit::Query between(std::string from, std::string to) {
+  audit::Query q;
+  q.from = std::move(from);
+  q.to = std::move(to);
+  return q;
+}
+
+inline void check_filters(audit::Store& store) {
+  using namespace audit;
+  std::vector<ConsultRecord> records;
+  for (int n = 1; n <= 10; ++n) records.push_back(sample_consult(n, n == 10 ? 0 : 1 + n % 2));
+  REQUIRE(store.record_consults(records));
+  REQUIRE(store.record_feedback({sample_feedback("card-1", "overridden"),
+                                 sample_feedback("card-2", "overridden"),
+                                 sample_feedback("card-2", "accepted")}));
+  auto count = [&](const Query& q) { return store.find_consults(q)->size(); };
+  CHECK(count({}) == 10);
+  CHECK(count(between("2024-05-01T10:00:03Z", "2024-05-01T10:00:05Z")) == 2);
+  CHECK(count(patient("Patient/pat-1")) == 2);    // n = 1, 6
+  CHECK(count(user("Practitioner/doc-0")) == 3);  // n = 3, 6, 9
+  CHECK(count(variant(0)) == 1);
+  CHECK(count(variant(2)) == 5);
+  CHECK(count(outcome(OutcomeFilter::overridden)) == 1);  // card-2's latest is accepted
+  CHECK(count(outcome(OutcomeFilter::accepted)) == 1);
+  CHECK(count(outcome(OutcomeFilter::none)) == 8);
+  CHECK(store.find_feedback({"card-2", "", ""})->size() == 2);
+  CHECK(store.find_feedback({"", "2024-05-01T10:06:00Z", ""})->empty());
+}
+
+// Every field written comes back, in order, with seq and identifier_mode set.
+inline void check_round_trip(audit::Store& store) {
+  auto first = sample_consult(1);
+  auto second = sample_consult(2, 0);
+  REQUIRE(store.record_consults({first, second}));
+  auto found = store.find_consults({});
+  REQUIRE(found);
+  REQUIRE(found->size() == 2);
+  const auto& back = (*found)[0];
+  CHECK(back.seq == 1);
+  CHECK(back.identifier_mode == "plain");
+  CHECK(back.consult_id == first.consult_id);
+  CHECK(back.time == first.time);
+  CHECK(back.client.iss == first.client.iss);
+  CHECK(back.client.sub == first.client.sub);
+  CHECK(back.client.tenant == first.client.tenant);
+  CHECK(back.user_id == first.user_id);
+  CHECK(back.patient_id == first.patient_id);
+  CHECK(back.encounter_id == first.encounter_id);
+  CHECK(back.order_ref == first.order_ref);
+  CHECK(back.order_codes == first.order_codes);
+  CHECK(back.procedure_row == first.procedure_row);
+  CHECK(back.variant == 1);
+  CHECK(back.category == first.category);
+  CHECK(back.rating == 9);
+  CHECK(back.median == 8);
+  CHECK(back.pama_rating == "appropriate");
+  CHECK(back.facts == first.facts);
+  CHECK(back.candidates == first.candidates);
+  CHECK(back.assumptions == first.assumptions);
+  CHECK(back.card_uuid == first.card_uuid);
+  CHECK(back.suggestion_uuids == first.suggestion_uuids);
+  CHECK(back.card == first.card);
+  CHECK(back.knowledge_version == first.knowledge_version);
+  CHECK(back.service_version == first.service_version);
+  CHECK(back.latency_ms == first.latency_ms);
+  CHECK((*found)[1].pama_rating == "no-criteria-apply");
+  CHECK((*found)[1].variant == 0);
+
+  auto feedback = sample_feedback(first.card_uuid, "overridden");
+  REQUIRE(store.record_feedback({feedback}));
+  auto fb = store.find_feedback({first.card_uuid, "", ""});
+  REQUIRE(fb);
+  REQUIRE(fb->size() == 1);
+  CHECK((*fb)[0].seq == 3);
+  CHECK((*fb)[0].known_card);
+  CHECK((*fb)[0].override_reason_code == "clinical-judgement");
+  CHECK((*fb)[0].override_reason_display == "Clinical judgement");
+  CHECK((*fb)[0].user_comment == "red flags");
+  CHECK((*fb)[0].outcome_timestamp == feedback.outcome_timestamp);
+  CHECK((*fb)[0].received_time == feedback.received_time);
+
+  auto verified = store.verify_chain();
+  REQUIRE(verified);
+  CHECK(verified->ok);
+  CHECK(verified->records == 3);
+}
+
+// 8 threads x 50 single-record calls: all land, the chain holds, and transactions < records.
+inline void check_group_commit(audit::Store& store) {
+  constexpr int threads = 8;
+  constexpr int per_thread = 50;
+  std::vector<std::thread> workers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        if (!store.record_consults({sample_consult(t * per_thread + i + 1)})) ++failures;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  CHECK(failures == 0);
+  auto found = store.find_consults({});
+  REQUIRE(found);
+  CHECK(found->size() == threads * per_thread);
+  auto verified = store.verify_chain();
+  REQUIRE(verified);
+  CHECK(verified->ok);
+  CHECK(verified->records == threads * per_thread);
+  const auto health = store.health();
+  CHECK(health.records == threads * per_thread);
+  CHECK(health.commits < health.records);
+  MESSAGE(health.backend << ": " << health.records << " records in " << health.commits
+                         << " transactions");
+}
+
+// Feedback for a card no consult carries is stored with known_card = false.
+inline void check_unknown_card(audit::Store& store) {
+  REQUIRE(store.record_consults({sample_consult(1)}));
+  REQUIRE(store.record_feedback(
+      {sample_feedback("no-such-card", "accepted"), sample_feedback("card-1", "accepted")}));
+  auto all = store.find_feedback({});
+  REQUIRE(all);
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0].card_uuid == "no-such-card");
+  CHECK_FALSE((*all)[0].known_card);
+  CHECK((*all)[1].known_card);
+  auto verified = store.verify_chain();
+  REQUIRE(verified);
+  CHECK(verified->ok);
+}
+
+}  // namespace vcf_cds::testing

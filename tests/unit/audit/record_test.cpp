@@ -1,0 +1,125 @@
+#include "audit/record.hpp"
+
+#include <doctest/doctest.h>
+
+#include "audit/chain.hpp"
+#include "common/sha256.hpp"
+#include "unit/audit/audit_samples.hpp"
+
+namespace {
+
+using namespace vcf_cds::audit;
+using namespace vcf_cds::audit::detail;
+using vcf_cds::testing::sample_feedback;
+
+}  // namespace
+
+TEST_SUITE("audit") {
+  TEST_CASE("canonical json: feedback record -> sorted keys, no whitespace, every field") {
+    auto f = sample_feedback("card-1", "accepted");
+    f.seq = 7;
+    f.known_card = true;
+    f.user_comment = "line\nbreak \"q\" é";
+    CHECK(canonical_json(f) ==
+          R"({"accepted_suggestions":["sugg-a"],"card_uuid":"card-1",)"
+          R"("client_iss":"https://sandbox.cds-hooks.org","client_sub":"client-x",)"
+          R"("client_tenant":"","kind":"feedback","known_card":true,"outcome":"accepted",)"
+          R"("outcome_timestamp":"2024-05-01T10:05:00Z","override_reason_code":"",)"
+          R"("override_reason_display":"","override_reason_system":"",)"
+          R"("received_time":"2024-05-01T10:05:01Z","seq":7,"service_id":"vcf-order-select",)"
+          R"("user_comment":"line\nbreak \"q\" é"})");
+  }
+
+  TEST_CASE("canonical json: consult record -> JSON-text fields kept verbatim as strings") {
+    auto c = vcf_cds::testing::sample_consult(3);
+    c.seq = 1;
+    c.identifier_mode = "plain";
+    const std::string json = canonical_json(c);
+    CHECK(json.starts_with(R"({"assumptions":"[]","candidates":"[1]","card":"{\"summary\")"));
+    CHECK(json.find(R"("latency_ms":4.25,)") != std::string::npos);
+    CHECK(json.find(R"("seq":1,)") != std::string::npos);
+    CHECK(json.find(R"("suggestion_uuids":["sugg-3-a","sugg-3-b"])") != std::string::npos);
+    CHECK(json.ends_with(R"("user_id":"Practitioner/doc-0","variant":1})"));
+    // Any change to a field changes the bytes, hence the hash.
+    auto changed = c;
+    changed.rating = 8;
+    CHECK(canonical_json(changed) != json);
+  }
+
+  TEST_CASE("chain hash: sha256 of the previous hash's hex followed by the record's JSON") {
+    const std::string canonical = R"({"kind":"feedback"})";
+    CHECK(chain_hash(genesis_hash, canonical) ==
+          vcf_cds::common::sha256_hex(std::string(genesis_hash) + canonical));
+    CHECK(genesis_hash.size() == 64);
+  }
+
+  TEST_CASE("append_batch: records get consecutive seq and each links to the one before") {
+    std::vector<Record> batch{vcf_cds::testing::sample_consult(1),
+                              sample_feedback("card-1", "accepted")};
+    ChainHead head{5, std::string(64, 'a')};
+    std::vector<ChainLink> links;
+    auto status = append_batch(
+        batch, head, [](Record&) -> vcf_cds::Status { return vcf_cds::Ok{}; },
+        [&](const Record&, const ChainLink& link) -> vcf_cds::Status {
+          links.push_back(link);
+          return vcf_cds::Ok{};
+        });
+    REQUIRE(status);
+    CHECK(seq_of(batch[0]) == 6);
+    CHECK(seq_of(batch[1]) == 7);
+    CHECK(links[0].prev_hash == std::string(64, 'a'));
+    CHECK(links[1].prev_hash == links[0].hash);
+    CHECK(links[1].hash == chain_hash(links[0].hash, canonical_json(batch[1])));
+    CHECK(head.seq == 7);
+    CHECK(head.hash == links[1].hash);
+  }
+
+  TEST_CASE("hash_identifier: an id -> prefixed HMAC-SHA-256 under the secret, empty stays empty") {
+    const auto hashed = hash_identifier("secret", "Patient/1");
+    CHECK(hashed == "hmac-sha256:" + vcf_cds::common::hmac_sha256_hex("secret", "Patient/1"));
+    CHECK(hashed != hash_identifier("other secret", "Patient/1"));
+    CHECK(hash_identifier("secret", "").empty());
+
+    StoreConfig config;
+    config.hash_identifiers = true;
+    config.identifier_secret = "secret";
+    auto c = vcf_cds::testing::sample_consult(1);
+    apply_identifier_mode(c, config);
+    CHECK(c.identifier_mode == "hmac-sha256");
+    CHECK(c.patient_id ==
+          hash_identifier("secret", vcf_cds::testing::sample_consult(1).patient_id));
+    const auto once = c.patient_id;
+    apply_identifier_mode(c, config);  // already hashed (an imported trail): not hashed twice
+    CHECK(c.patient_id == once);
+  }
+
+  TEST_CASE("validate: strings PostgreSQL would reject -> bad_request naming the field") {
+    auto c = vcf_cds::testing::sample_consult(1);
+    CHECK(validate(c));
+    SUBCASE("NUL byte") {
+      c.client.sub = std::string("a\0", 2);
+    }
+    SUBCASE("lone continuation byte") {
+      c.client.sub = "\x80";
+    }
+    SUBCASE("truncated sequence") {
+      c.client.sub = "\xE2\x98";
+    }
+    SUBCASE("UTF-16 surrogate") {
+      c.client.sub = "\xED\xA0\x80";
+    }
+    SUBCASE("beyond U+10FFFF") {
+      c.client.sub = "\xF4\x90\x80\x80";
+    }
+    auto status = validate(c);
+    REQUIRE_FALSE(status);
+    CHECK(status.error().code == vcf_cds::ErrorCode::bad_request);
+    CHECK(status.error().field == "audit.client.sub");
+  }
+
+  TEST_CASE("validate: non-finite latency -> bad_request") {
+    auto c = vcf_cds::testing::sample_consult(1);
+    c.latency_ms = std::numeric_limits<double>::infinity();
+    CHECK(validate(c).error().field == "audit.latency_ms");
+  }
+}
