@@ -1,0 +1,139 @@
+// Lookups over the loaded profiles, and the public accessors built on them.
+#include "facts/terminology.hpp"
+
+#include "facts/codes.hpp"
+
+namespace vcf_cds::facts {
+namespace {
+
+// Key of the reverse map: row name and region, separated by a byte no row name contains.
+std::string orderable_key(std::string_view row_name, Region region) {
+  std::string key(row_name);
+  key += '\x1f';
+  key += static_cast<char>('0' + static_cast<int>(region));
+  return key;
+}
+
+int system_rank(std::string_view system) {
+  if (system == kCpt) return 0;
+  if (system == kLoinc) return 1;
+  if (system == kSnomed) return 2;
+  return 3;
+}
+
+}  // namespace
+
+bool Terminology::make_key(std::string_view system, std::string_view code, std::string& key) const {
+  key.clear();
+  if (code.empty() || code.size() > kMaxCodeLength) return false;
+  const auto it = systems_.find(is_icd(system) ? kIcd10Cm : system);
+  if (it == systems_.end()) return false;
+  key += it->second;
+  append_normalized(key, code, it->second == icd_id_);
+  return key.size() > 1;
+}
+
+KindMask Terminology::kinds(std::string_view key) const {
+  KindMask mask = 0;
+  if (const auto it = exact_kinds_.find(key); it != exact_kinds_.end()) mask |= it->second;
+  if (!is_icd_key(key)) return mask;
+  // Every prefix can carry kinds (C79 -> malignancy, C79.51 -> bone malignancy): union them.
+  // The key is at most kMaxCodeLength + 1 bytes, so this is a bounded number of probes.
+  for (std::size_t length = key.size(); length > 1; --length) {
+    if (const auto it = prefix_kinds_.find(key.substr(0, length)); it != prefix_kinds_.end()) {
+      mask |= it->second;
+    }
+  }
+  return mask;
+}
+
+Region Terminology::region(std::string_view key) const {
+  if (const auto it = exact_regions_.find(key); it != exact_regions_.end()) return it->second;
+  if (!is_icd_key(key)) return Region::none;
+  for (std::size_t length = key.size(); length > 1; --length) {  // longest prefix wins
+    if (const auto it = prefix_regions_.find(key.substr(0, length)); it != prefix_regions_.end()) {
+      return it->second;
+    }
+  }
+  return Region::none;
+}
+
+const std::vector<MapTarget>* Terminology::targets(std::string_view key) const {
+  const auto it = targets_.find(key);
+  return it == targets_.end() ? nullptr : &it->second;
+}
+
+std::optional<Coding> Terminology::orderable(std::string_view row_name, Region region) const {
+  // A regional row needs a code of that region; rows without regions (bone scan, consultations)
+  // answer with their whole-body or region-less code whatever region is asked for.
+  for (Region candidate : {region, Region::whole_body, Region::none}) {
+    if (const auto it = orderable_.find(orderable_key(row_name, candidate));
+        it != orderable_.end()) {
+      return it->second.coding;
+    }
+  }
+  return std::nullopt;
+}
+
+char Terminology::intern_system(std::string_view system) {
+  const std::string_view canonical = is_icd(system) ? kIcd10Cm : system;
+  if (const auto it = systems_.find(canonical); it != systems_.end()) return it->second;
+  if (systems_.size() >= 250) throw ProfileError("fhir-profiles: more than 250 code systems");
+  const char id = static_cast<char>(systems_.size() + 1);
+  systems_.emplace(std::string(canonical), id);
+  if (canonical == kIcd10Cm) icd_id_ = id;
+  return id;
+}
+
+void Terminology::add_kinds(std::string key, KindMask mask, bool prefix) {
+  (prefix ? prefix_kinds_ : exact_kinds_)[std::move(key)] |= mask;
+}
+
+void Terminology::add_region(std::string key, Region region, bool prefix) {
+  (prefix ? prefix_regions_ : exact_regions_).try_emplace(std::move(key), region);
+}
+
+void Terminology::add_target(std::string key, MapTarget target, const Coding& source) {
+  // Only a code that is orderable on its own can be suggested (not CT + 62284).
+  if (target.depends_on.empty()) {
+    const int rank = system_rank(source.system);
+    auto [it, inserted] =
+        orderable_.try_emplace(orderable_key(target.row_name, target.region), source, rank);
+    if (!inserted && rank < it->second.rank) it->second = Orderable{source, rank};
+  }
+  targets_[std::move(key)].push_back(std::move(target));
+}
+
+std::optional<Coding> orderable_code(const Terminology& terminology, std::string_view row_name,
+                                     Region region) {
+  return terminology.orderable(row_name, region);
+}
+
+CodeInfo describe_code(const Terminology& terminology, std::string_view system,
+                       std::string_view code) {
+  CodeInfo info;
+  std::string key;
+  if (!terminology.make_key(system, code, key)) return info;
+  info.advanced_imaging = (terminology.kinds(key) & kAdvancedImagingBit) != 0;
+  if (const auto* targets = terminology.targets(key)) {
+    for (const MapTarget& target : *targets) {
+      if (!target.depends_on.empty()) continue;
+      info.row_name = target.row_name;
+      info.region = target.region;
+      info.contrast = target.contrast;
+      info.advanced_imaging = info.advanced_imaging || target.advanced_imaging;
+      break;
+    }
+  }
+  return info;
+}
+
+const std::vector<Coding>& override_reasons(const Terminology& terminology) {
+  return terminology.override_reasons;
+}
+
+const std::string& version(const Terminology& terminology) {
+  return terminology.version;
+}
+
+}  // namespace vcf_cds::facts
