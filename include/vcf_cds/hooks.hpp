@@ -1,0 +1,221 @@
+// File: hooks.hpp — the CDS Hooks 2.0 protocol: discovery, request parsing, prefetch, feedback.
+//
+// Input: the HTTP body of a service call (owned by a `Consult`, parsed once in situ).
+// Output: a `HookRequest` whose pointers borrow from the Consult's JSON documents; it must not
+// outlive them. This stage knows nothing of clinical facts, criteria or card rendering.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "vcf_cds/result.hpp"
+
+namespace vcf_cds::hooks {
+
+enum class Hook { order_select, order_sign };
+std::string_view to_string(Hook hook);
+
+// FHIR resources the decision reads, borrowed from the request (or from fetched Bundles).
+struct ClinicalData {
+  const rapidjson::Value* patient = nullptr;  // null: no Patient available (adult assumed)
+  std::vector<const rapidjson::Value*> conditions;
+  std::vector<const rapidjson::Value*> procedures;
+  std::vector<const rapidjson::Value*> observations;
+};
+
+struct HookRequest {
+  std::string service_id;
+  Hook hook = Hook::order_select;
+  std::string hook_instance;
+  std::string fhir_server;  // empty when not sent
+  std::string user_id;      // e.g. "Practitioner/123"
+  std::string patient_id;
+  std::string encounter_id;             // empty when not sent
+  std::vector<std::string> selections;  // order-select: "ServiceRequest/<id>" references
+  // Every entry resource of context.draftOrders (ServiceRequest, ProcedureRequest, or others).
+  std::vector<const rapidjson::Value*> draft_orders;
+  ClinicalData data;
+
+  // The orders to rate: `selections` for order-select, every draft order for order-sign.
+  std::vector<const rapidjson::Value*> orders_to_rate() const;
+};
+
+}  // namespace vcf_cds::hooks
+
+// ---------------------------------------------------------------------------------------------
+// Added by issue #3: services, per-request ownership, parsing, prefetch completion, feedback.
+// ---------------------------------------------------------------------------------------------
+
+namespace vcf_cds::hooks {
+
+std::optional<Hook> hook_from_string(std::string_view name);
+
+// One entry of the discovery document. Prefetch keys keep their declared (discovery) order.
+struct ServiceDescriptor {
+  std::string id;
+  Hook hook = Hook::order_select;
+  std::string title;
+  std::string description;
+  std::string usage_requirements;
+  std::vector<std::pair<std::string, std::string>> prefetch;  // key -> template
+};
+
+// The prefetch keys the decision needs; the first three are required (412 when unobtainable).
+inline constexpr std::string_view kPrefetchPatient = "patient";
+inline constexpr std::string_view kPrefetchConditions = "conditions";
+inline constexpr std::string_view kPrefetchProcedures = "procedures";
+inline constexpr std::string_view kPrefetchObservations = "observations";
+bool is_required_prefetch_key(std::string_view key);
+
+// The services this server hosts, in discovery order (order-select first, then order-sign).
+const std::vector<ServiceDescriptor>& services();
+const ServiceDescriptor* find_service(std::string_view id);
+// `{"services":[...]}`, byte-for-byte deterministic.
+std::string discovery_json();
+
+// Untrusted JSON is bounded before it is walked (CONTRACT §6: never crash or hang on input).
+struct JsonLimits {
+  std::size_t max_depth = 64;
+  std::size_t max_elements = 500'000;  // values of any kind, counted over the whole document
+};
+
+// A JSON text and its DOM, parsed in situ: the DOM's strings point into `text`.
+struct JsonDocument {
+  std::string text;
+  rapidjson::Document dom;
+};
+
+// Parses `doc.text` in situ (UTF-8 validated, iterative, limits checked).
+// Errors: bad_request (syntax, encoding, NUL byte, nesting too deep; field ""),
+// payload_too_large (element count).
+Status parse_json(JsonDocument& doc, const JsonLimits& limits);
+
+// One service call. Owns the request body and every document fetched for it; `request` and
+// anything derived from it borrow from here, so a Consult is neither copied nor moved.
+struct Consult {
+  Consult() = default;
+  Consult(const Consult&) = delete;
+  Consult& operator=(const Consult&) = delete;
+
+  const ServiceDescriptor* service = nullptr;
+  JsonDocument body;
+  std::vector<std::unique_ptr<JsonDocument>> fetched;  // FHIR pages fetched for prefetch
+  const rapidjson::Value* prefetch = nullptr;          // the body's "prefetch" object, if sent
+  std::string access_token;  // fhirAuthorization.access_token: transient, never logged
+  HookRequest request;
+};
+
+// Validates `consult.body` (already parsed) against `service` and fills `consult.request`.
+// Errors: bad_request naming the field ("hook", "hookInstance", "context.userId", ...).
+Status parse_request(Consult& consult, const ServiceDescriptor& service, const JsonLimits& limits);
+
+// ---- prefetch -------------------------------------------------------------------------------
+
+// A GET answered by the client's FHIR server (any status); transport failures are errors.
+struct FhirResponse {
+  unsigned status = 0;
+  std::string body;
+};
+
+// How the hooks stage reads the client's FHIR server; implemented with Beast in src/http and by
+// fakes in tests. Blocking; called from worker threads, so implementations must be thread-safe.
+class FhirFetcher {
+ public:
+  virtual ~FhirFetcher() = default;
+  // `bearer_token` empty: unauthenticated GET. Errors: unavailable (connect, TLS, timeout, size).
+  virtual Result<FhirResponse> get(std::string_view url, std::string_view bearer_token) = 0;
+};
+
+struct PrefetchOptions {
+  int max_pages = 20;  // Bundle `next` links followed per key (the first page included)
+  JsonLimits limits;
+};
+
+// What a prefetch value tells the service (CDS Hooks 2.0 "Prefetch"): `provided` data,
+// explicit `no_data` (null, empty Bundle), or `missing` (absent key, OperationOutcome).
+enum class PrefetchState { provided, no_data, missing };
+// `value` is the member of the prefetch object, or nullptr when the key was not sent.
+PrefetchState classify_prefetch(const rapidjson::Value* value);
+
+// The template's tokens replaced by the request's values, percent-encoded outside
+// [A-Za-z0-9-._~/]. Supports {{context.userId|patientId|encounterId}} and the 2.0 user tokens.
+// Errors: bad_request naming the token when it is unknown or its value is empty.
+Result<std::string> expand_template(std::string_view tmpl, const HookRequest& request);
+
+// The service's keys the client did not satisfy, in discovery order.
+std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
+                                               const rapidjson::Value* prefetch);
+
+// Fills `consult.request.data` from prefetch, fetching missing keys from fhirServer and
+// following `next` links. Errors: precondition_failed naming "prefetch.<key>" when a required
+// key is neither sent nor fetchable (no fhirServer, transport error, 401/403/5xx, bad JSON).
+Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchOptions& options);
+
+// ---- service call ---------------------------------------------------------------------------
+
+// The decision behind a call (app::run_pipeline in production). `ensure_clinical_data` completes
+// prefetch on first use and returns its (memoised) status.
+using Decide = std::function<Result<std::string>(
+    const HookRequest& request, const std::function<Status()>& ensure_clinical_data)>;
+
+struct CallOptions {
+  JsonLimits limits;
+  PrefetchOptions prefetch;
+};
+
+// POST /cds-services/{id}: find the service (not_found), parse and validate, then decide.
+// Returns the response body. Blocking (FHIR fetches): run it on a worker thread.
+Result<std::string> call_service(std::string_view service_id, std::string&& body,
+                                 FhirFetcher& fetcher, const CallOptions& options,
+                                 const Decide& decide);
+
+// ---- feedback (CDS Hooks 2.0 "Feedback") ----------------------------------------------------
+
+enum class Outcome { accepted, overridden };
+std::string_view to_string(Outcome outcome);
+
+struct FeedbackCoding {
+  std::string system;
+  std::string code;
+  std::string display;  // optional; the Sandbox sends none
+};
+
+struct OverrideReason {
+  std::optional<FeedbackCoding> reason;
+  std::string user_comment;  // empty when not sent
+};
+
+struct FeedbackItem {
+  std::string card;  // card uuid
+  Outcome outcome = Outcome::overridden;
+  std::vector<std::string> accepted_suggestions;  // suggestion uuids; non-empty when accepted
+  std::optional<OverrideReason> override_reason;
+  std::string outcome_timestamp;  // RFC 3339, as sent
+};
+
+struct Feedback {
+  std::string service_id;
+  std::vector<FeedbackItem> items;
+};
+
+// Errors: bad_request naming the field, e.g. "feedback[0].outcome".
+Result<Feedback> parse_feedback(std::string&& body, std::string_view service_id,
+                                const JsonLimits& limits);
+bool is_rfc3339_timestamp(std::string_view text);
+
+// Where accepted feedback goes (the audit store, issue #7). Called on a worker thread.
+using FeedbackSink = std::function<Status(const Feedback&)>;
+
+// POST /cds-services/{id}/feedback: not_found for an unknown service, else parse, then `sink`.
+Status receive_feedback(std::string_view service_id, std::string&& body, const JsonLimits& limits,
+                        const FeedbackSink& sink);
+
+}  // namespace vcf_cds::hooks

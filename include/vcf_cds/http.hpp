@@ -1,0 +1,146 @@
+// File: http.hpp — the HTTP stage: routing, error mapping, the Beast server and FHIR client.
+//
+// Input: bytes on a socket. Output: calls into `Handlers` (wired by src/app) and their results
+// written back with CORS headers. Beast and Asio types stay inside src/http (pimpl); this stage
+// knows the shape of CDS Hooks URLs but nothing of what a request means.
+//
+// Threading: one io_context run by `threads` I/O threads; every connection has its own strand.
+// `Handlers::call` and `Handlers::feedback` may block (FHIR fetches, audit fsync), so they run on
+// a separate worker pool and their reply is posted back to the connection's strand.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vcf_cds/hooks.hpp"
+#include "vcf_cds/result.hpp"
+
+namespace vcf_cds::http {
+
+// ---- errors (CONTRACT §6) -------------------------------------------------------------------
+
+// The one mapping from ErrorCode to HTTP status: 400, 401, 404, 405, 412, 413, 503, 500.
+unsigned to_http_status(ErrorCode code);
+// FHIR issue-type code for the OperationOutcome: invalid, login, not-found, not-supported,
+// incomplete, too-long, transient, exception.
+std::string_view to_issue_type(ErrorCode code);
+// `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":...,
+//   "diagnostics":...,"expression":[field]}]}`; `expression` omitted when the field is empty.
+std::string to_operation_outcome(const Error& error);
+
+// A response before CORS and framing headers are added by the session.
+struct Response {
+  unsigned status = 200;
+  std::string content_type;  // empty: no body
+  std::string body;
+  std::string allow;  // `Allow` header for 405 and preflight
+};
+
+// Status + OperationOutcome body; 401 has an empty body (CONTRACT §6).
+Response error_response(const Error& error);
+
+// ---- routing (pure, no sockets) -------------------------------------------------------------
+
+enum class RouteKind {
+  discovery,  // GET /cds-services
+  call,       // POST /cds-services/{id}
+  feedback,   // POST /cds-services/{id}/feedback
+  preflight,  // OPTIONS on any of the above
+  health,     // GET /healthz
+  not_found,
+  method_not_allowed,
+};
+
+struct Route {
+  RouteKind kind = RouteKind::not_found;
+  std::string service_id;  // call and feedback; percent-decoding is not applied (ids are URL-safe)
+  std::string allow;       // the methods the path accepts (405 and preflight)
+};
+
+// `target` is the request-target; a query string is ignored and one trailing slash tolerated.
+Route route(std::string_view method, std::string_view target);
+
+// ---- server ---------------------------------------------------------------------------------
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;   // 0: any free port, see Server::port()
+  unsigned threads = 1;         // I/O threads
+  unsigned worker_threads = 0;  // blocking handlers; 0: 2 x threads
+  std::size_t body_limit = 1024 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
+  std::chrono::milliseconds read_timeout{30'000};    // body, and each response write
+  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
+  std::string cors_origin = "*";
+  bool handle_signals = true;  // SIGINT/SIGTERM start a graceful shutdown
+};
+
+struct Handlers {
+  // GET /cds-services; cheap, runs on the I/O thread.
+  std::function<std::string()> discovery;
+  // POST /cds-services/{id}: the response body (a CDS Hooks response). Worker thread.
+  std::function<Result<std::string>(std::string_view service_id, std::string&& body)> call;
+  // POST /cds-services/{id}/feedback: 200 with an empty body on success. Worker thread.
+  std::function<Status(std::string_view service_id, std::string&& body)> feedback;
+  // After the last in-flight request finished during shutdown ("flush audit").
+  std::function<void()> drain;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handlers handlers);
+  ~Server();  // shuts down and joins if still running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the threads. Throws std::system_error on bind failure (start-up).
+  void start();
+  // The bound port (useful with port 0).
+  unsigned short port() const;
+  // Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish.
+  // Thread-safe, idempotent, returns at once; `wait()` joins.
+  void shutdown();
+  // Blocks until the server stopped (signal or shutdown()), then calls `Handlers::drain`.
+  void wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- FHIR client ----------------------------------------------------------------------------
+
+struct FhirClientOptions {
+  std::chrono::milliseconds timeout{3'000};  // per GET: resolve, connect, TLS, write and read
+  std::size_t max_response_bytes = 16 * 1024 * 1024;
+  std::string user_agent = "vcf-cds";
+};
+
+// Blocking HTTP(S) GET with Beast on a private io_context per call (so Beast's stream timeouts
+// apply), TLS verified against the system roots with SNI and host-name verification.
+class FhirClient : public hooks::FhirFetcher {
+ public:
+  explicit FhirClient(FhirClientOptions options);
+  ~FhirClient() override;
+  Result<hooks::FhirResponse> get(std::string_view url, std::string_view bearer_token) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits `http[s]://host[:port][/target]`; exposed for tests.
+struct Url {
+  bool tls = false;
+  std::string host;  // without IPv6 brackets
+  std::string port;  // "80"/"443" when absent
+  std::string target = "/";
+};
+Result<Url> parse_url(std::string_view url);
+
+}  // namespace vcf_cds::http

@@ -1,0 +1,37 @@
+// State shared by the listener and every session of one Server (private to src/http).
+// Held by shared_ptr; Server::Impl keeps the last reference until its threads are joined, so the
+// worker pool is never destroyed from one of its own threads.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "vcf_cds/http.hpp"
+
+namespace vcf_cds::http::detail {
+
+class Session;
+
+struct ServerState {
+  ServerState(ServerOptions opts, Handlers hs, unsigned workers)
+      : options(std::move(opts)), handlers(std::move(hs)), worker_pool(workers) {}
+
+  const ServerOptions options;
+  const Handlers handlers;
+  boost::asio::thread_pool worker_pool;  // blocking handlers run here, never on I/O threads
+  std::atomic<bool> draining{false};     // set once by shutdown; sessions stop keeping alive
+
+  // Live sessions, so shutdown can close the idle ones (weak: a session dies with its socket).
+  void add(const std::shared_ptr<Session>& session);
+  void close_idle_sessions();
+
+ private:
+  std::mutex sessions_mutex_;
+  std::vector<std::weak_ptr<Session>> sessions_;
+};
+
+}  // namespace vcf_cds::http::detail

@@ -1,0 +1,255 @@
+// One connection, in execution order (STYLE §1): wait for a request (idle timeout), read its
+// header (header timeout), answer `Expect: 100-continue`, read the body (read timeout, body
+// limit), handle it, write the response, and loop while keep-alive holds.
+#include "http/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+namespace vcf_cds::http::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+constexpr std::size_t kMaxDrainBytes = 4 * 1024 * 1024;
+constexpr std::chrono::seconds kLingerTimeout{1};
+
+// A blocking handler's result as a Response; the worker-side catch-all maps surprises to 500.
+Response run_handler(const Handlers& handlers, const Route& route, std::string&& body) {
+  try {
+    if (route.kind == RouteKind::call && handlers.call) {
+      auto result = handlers.call(route.service_id, std::move(body));
+      if (!result) return error_response(result.error());
+      return Response{200, "application/json", std::move(*result), {}};
+    }
+    if (route.kind == RouteKind::feedback && handlers.feedback) {
+      Status status = handlers.feedback(route.service_id, std::move(body));
+      if (!status) return error_response(status.error());
+      return Response{200, {}, {}, {}};  // Sandbox ignores the body; 2.0 defines none
+    }
+    return error_response(make_error(ErrorCode::not_found, "", "endpoint not configured"));
+  } catch (const std::exception& e) {
+    spdlog::error("handler for {} threw: {}", route.service_id, e.what());
+  } catch (...) {
+    spdlog::error("handler for {} threw a non-standard exception", route.service_id);
+  }
+  return error_response(make_error(ErrorCode::internal, "", "internal error"));
+}
+
+bool is_disconnect(beast::error_code ec) {
+  return ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+         ec == asio::error::eof || ec == asio::error::operation_aborted ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state)
+    : stream_(std::move(socket)), state_(std::move(state)) {}
+
+void Session::run() {
+  // The socket's executor is this session's strand; start there.
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_wait(); });
+}
+
+void Session::shutdown() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->idle_) self->stream_.cancel();  // on_wait sees operation_aborted and closes
+  });
+}
+
+void Session::do_wait() {
+  if (state_->draining) return do_close();
+  // Pipelined bytes already buffered: that request has begun.
+  if (buffer_.size() > 0) return do_read_header();
+  idle_ = true;
+  stream_.expires_after(state_->options.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(4096),
+                          beast::bind_front_handler(&Session::on_wait, shared_from_this()));
+}
+
+void Session::on_wait(beast::error_code ec, std::size_t bytes) {
+  idle_ = false;
+  if (ec) return do_close();  // idle timeout, client closed, or shutdown
+  buffer_.commit(bytes);
+  do_read_header();
+}
+
+void Session::do_read_header() {
+  parser_.emplace();
+  parser_->body_limit(state_->options.body_limit);
+  parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
+  // From the first byte, the whole header must arrive within the header timeout (slowloris).
+  stream_.expires_after(state_->options.header_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
+}
+
+void Session::on_read_header(beast::error_code ec, std::size_t) {
+  if (ec) return reply_to_read_error(ec);
+  const auto& header = parser_->get();
+  version_ = header.version();
+  keep_alive_ = header.keep_alive();
+  if (parser_->is_done()) return handle_request();
+  if (version_ >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
+    return do_continue();
+  }
+  do_read_body();
+}
+
+void Session::do_continue() {
+  // The body fits the limit (the parser checked Content-Length); ask the client to send it.
+  continue_ = {bhttp::status::continue_, version_};
+  stream_.expires_after(state_->options.read_timeout);
+  bhttp::async_write(stream_, continue_,
+                     beast::bind_front_handler(&Session::on_continue, shared_from_this()));
+}
+
+void Session::on_continue(beast::error_code ec, std::size_t) {
+  if (ec) return do_close();
+  do_read_body();
+}
+
+void Session::do_read_body() {
+  stream_.expires_after(state_->options.read_timeout);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    beast::bind_front_handler(&Session::on_read_body, shared_from_this()));
+}
+
+void Session::on_read_body(beast::error_code ec, std::size_t) {
+  if (ec) return reply_to_read_error(ec);
+  handle_request();
+}
+
+void Session::reply_to_read_error(beast::error_code ec) {
+  if (is_disconnect(ec)) return do_close();
+  linger_ = true;  // the rest of the request is unread; drain it so the client sees our reply
+  const auto& options = state_->options;
+  if (ec == bhttp::error::body_limit) {
+    return do_write(error_response(make_error(ErrorCode::payload_too_large, "",
+                                              "request body exceeds the limit of " +
+                                                  std::to_string(options.body_limit) + " bytes")),
+                    true);
+  }
+  if (ec == bhttp::error::header_limit) {
+    return do_write(error_response(make_error(ErrorCode::payload_too_large, "",
+                                              "request header exceeds the limit of " +
+                                                  std::to_string(options.header_limit) + " bytes")),
+                    true);
+  }
+  do_write(error_response(
+               make_error(ErrorCode::bad_request, "", "malformed HTTP request: " + ec.message())),
+           true);
+}
+
+void Session::handle_request() {
+  const auto& request = parser_->get();
+  Route matched;
+  Response response;
+  try {
+    matched = route(request.method_string(), request.target());
+    switch (matched.kind) {
+      case RouteKind::call:
+      case RouteKind::feedback:
+        return dispatch_to_worker(std::move(matched));
+      case RouteKind::preflight:
+        response.status = 204;
+        response.allow = matched.allow;
+        break;
+      case RouteKind::health:
+        response = Response{200, "text/plain", "ok", {}};
+        break;
+      case RouteKind::discovery:
+        response = Response{200, "application/json", state_->handlers.discovery(), {}};
+        break;
+      case RouteKind::method_not_allowed:
+        response = error_response(make_error(
+            ErrorCode::method_not_allowed, "",
+            std::string(request.method_string()) + " is not allowed here; use " + matched.allow));
+        response.allow = matched.allow;
+        break;
+      case RouteKind::not_found:
+        response = error_response(make_error(ErrorCode::not_found, "",
+                                             "no endpoint at " + std::string(request.target())));
+        break;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", std::string(request.method_string()), std::string(request.target()),
+                  e.what());
+    response = error_response(make_error(ErrorCode::internal, "", "internal error"));
+  }
+  do_write(std::move(response), false);
+}
+
+void Session::dispatch_to_worker(Route matched) {
+  std::string body = std::move(parser_->get().body());
+  // A tracked executor keeps io_context::run() alive while the worker holds the request, so a
+  // graceful shutdown still delivers its reply; the reply is posted back to this strand.
+  auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+  asio::post(state_->worker_pool, [self = shared_from_this(), home, matched = std::move(matched),
+                                   body = std::move(body)]() mutable {
+    Response response = run_handler(self->state_->handlers, matched, std::move(body));
+    asio::post(home, [self, response = std::move(response)]() mutable {
+      self->do_write(std::move(response), false);
+    });
+  });
+}
+
+void Session::do_write(Response response, bool close) {
+  const ServerOptions& options = state_->options;
+  response_ = {static_cast<bhttp::status>(response.status), version_};
+  response_.set(bhttp::field::server, "vcf-cds/" VCF_CDS_VERSION);
+  // CORS on every response, errors included, or browsers hide them (digest §7.3).
+  response_.set(bhttp::field::access_control_allow_origin, options.cors_origin);
+  if (options.cors_origin != "*") response_.set(bhttp::field::vary, "Origin");
+  response_.set(bhttp::field::access_control_allow_headers, "Authorization, Content-Type, Accept");
+  response_.set(bhttp::field::access_control_allow_methods, "GET, POST, OPTIONS");
+  if (response.status == 204) response_.set(bhttp::field::access_control_max_age, "600");
+  if (!response.allow.empty()) response_.set(bhttp::field::allow, response.allow);
+  if (!response.content_type.empty()) {
+    response_.set(bhttp::field::content_type, response.content_type);
+  }
+  response_.body() = std::move(response.body);
+  response_.keep_alive(keep_alive_ && !close && !state_->draining);
+  response_.prepare_payload();
+  stream_.expires_after(options.read_timeout);
+  bhttp::async_write(
+      stream_, response_,
+      beast::bind_front_handler(&Session::on_write, shared_from_this(), !response_.keep_alive()));
+}
+
+void Session::on_write(bool close, beast::error_code ec, std::size_t) {
+  if (ec) return do_close();
+  if (close) return linger_ ? do_linger() : do_close();
+  parser_.reset();
+  do_wait();
+}
+
+void Session::do_linger() {
+  // Closing with unread input makes the kernel send RST, which can destroy our reply in
+  // flight; half-close, then read and discard for a short while (a "lingering close").
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.expires_after(kLingerTimeout);
+  stream_.async_read_some(asio::buffer(drain_buffer_),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::on_linger(beast::error_code ec, std::size_t bytes) {
+  drained_ += bytes;
+  if (ec || drained_ > kMaxDrainBytes) return stream_.close();
+  stream_.async_read_some(asio::buffer(drain_buffer_),
+                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+}
+
+void Session::do_close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  // The socket closes when the last handler holding this session returns.
+}
+
+}  // namespace vcf_cds::http::detail

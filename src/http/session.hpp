@@ -1,0 +1,59 @@
+// One HTTP/1.1 connection: read -> route -> handle (inline or on the worker pool) -> write, with
+// keep-alive, `Expect: 100-continue`, body/header limits and per-phase timeouts.
+#pragma once
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <array>
+#include <memory>
+#include <optional>
+
+#include "http/server_state.hpp"
+
+namespace vcf_cds::http::detail {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state);
+  // Starts the read loop on the session's strand.
+  void run();
+  // Thread-safe: closes the connection now if it is waiting for a request; otherwise it closes
+  // after the response to the request in progress.
+  void shutdown();
+
+ private:
+  using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+  void do_wait();
+  void on_wait(boost::beast::error_code ec, std::size_t bytes);
+  void do_read_header();
+  void on_read_header(boost::beast::error_code ec, std::size_t bytes);
+  void do_continue();
+  void on_continue(boost::beast::error_code ec, std::size_t bytes);
+  void do_read_body();
+  void on_read_body(boost::beast::error_code ec, std::size_t bytes);
+  void handle_request();
+  void dispatch_to_worker(Route route);
+  void reply_to_read_error(boost::beast::error_code ec);
+  void do_write(Response response, bool close);
+  void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
+  void do_linger();
+  void on_linger(boost::beast::error_code ec, std::size_t bytes);
+  void do_close();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<request_parser> parser_;  // fresh per message: parsers are single-use
+  boost::beast::http::response<boost::beast::http::empty_body> continue_;
+  boost::beast::http::response<boost::beast::http::string_body> response_;
+  std::shared_ptr<ServerState> state_;
+  bool idle_ = false;      // waiting for the first byte of a request: safe to close on shutdown
+  bool linger_ = false;    // request body left unread: drain it before closing
+  unsigned version_ = 11;  // of the request being answered
+  bool keep_alive_ = false;
+  std::size_t drained_ = 0;
+  std::array<char, 4096> drain_buffer_{};
+};
+
+}  // namespace vcf_cds::http::detail

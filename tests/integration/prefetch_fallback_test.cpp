@@ -1,0 +1,145 @@
+// Prefetch fallback end to end: the real server fetches what the client did not prefetch from a
+// FHIR server on loopback (bearer token, Bundle paging), and answers 412 when it cannot.
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include "integration/service_fixture.hpp"
+#include "integration/test_http.hpp"
+#include "unit/hooks/hooks_support.hpp"
+
+namespace {
+
+using namespace vcf_cds::testing;
+
+// The Sandbox PAMA order (MRI lumbar with contrast for a VCF) for patient p1, no prefetch.
+std::string body_for(const std::string& fhir_server, std::string_view token = {}) {
+  return edit_json(hooks_fixture("order-select-pama.json"), [&](rapidjson::Document& doc) {
+    auto& a = doc.GetAllocator();
+    doc.RemoveMember("prefetch");
+    doc["context"]["patientId"] = "p1";
+    doc["fhirServer"].SetString(fhir_server.c_str(), a);
+    if (!token.empty()) {
+      rapidjson::Value auth(rapidjson::kObjectType);
+      auth.AddMember("access_token", rapidjson::Value(token.data(), a), a);
+      auth.AddMember("token_type", "Bearer", a);
+      auth.AddMember("expires_in", 300, a);
+      auth.AddMember("scope", "user/*.read", a);
+      auth.AddMember("subject", "vcf-cds", a);
+      doc.AddMember("fhirAuthorization", auth, a);
+    }
+  });
+}
+
+std::string expression_of(const HttpResponse& response) {
+  rapidjson::Document doc;
+  doc.Parse(response.body().c_str());
+  if (!doc.IsObject() || !doc.HasMember("issue")) return "<not an OperationOutcome>";
+  return doc["issue"][0]["expression"][0].GetString();
+}
+
+TEST_SUITE("integration") {
+  TEST_CASE("prefetch fallback: nothing prefetched -> fetched with bearer token, pages followed") {
+    FhirTestServer fhir;
+    ServiceUnderTest service;
+    auto response = exchange(service.port(), "POST", "/cds-services/vcf-imaging-select",
+                             body_for(fhir.base(), "tok-123"));
+    REQUIRE(response);
+    INFO(response->body());
+    CHECK(response->result_int() == 200);
+
+    std::vector<std::string> targets;
+    for (const auto& seen : fhir.seen()) {
+      targets.push_back(seen.target);
+      CHECK(seen.authorization == "Bearer tok-123");
+    }
+    CHECK(targets == std::vector<std::string>{"/fhir/Patient/p1", "/fhir/Condition?patient=p1",
+                                              "/fhir/Condition?patient=p1&page=2",
+                                              "/fhir/Procedure?patient=p1",
+                                              "/fhir/Observation?patient=p1"});
+    // Page 2 holds the history of malignancy: it moves the headline to variant 2 (CONTRACT §3).
+    rapidjson::Document doc;
+    doc.Parse(response->body().c_str());
+    REQUIRE(doc.IsObject());
+    REQUIRE(doc["cards"].Size() == 1);
+    CHECK(doc["cards"][0]["extension"]["vcf-cds"]["variant"].GetInt() == 2);
+  }
+
+  TEST_CASE("prefetch fallback: fhirServer without fhirAuthorization -> unauthenticated GET") {
+    FhirTestServer fhir;
+    ServiceUnderTest service;
+    auto response =
+        exchange(service.port(), "POST", "/cds-services/vcf-imaging-select", body_for(fhir.base()));
+    REQUIRE(response);
+    CHECK(response->result_int() == 200);
+    REQUIRE_FALSE(fhir.seen().empty());
+    for (const auto& seen : fhir.seen()) CHECK(seen.authorization.empty());
+  }
+
+  TEST_CASE("prefetch fallback: patient prefetched -> only the missing keys fetched") {
+    FhirTestServer fhir;
+    ServiceUnderTest service;
+    const std::string body = edit_json(body_for(fhir.base()), [](rapidjson::Document& doc) {
+      auto& a = doc.GetAllocator();
+      rapidjson::Value prefetch(rapidjson::kObjectType);
+      rapidjson::Value patient(rapidjson::kObjectType);
+      patient.AddMember("resourceType", "Patient", a).AddMember("id", "p1", a);
+      prefetch.AddMember("patient", patient, a);
+      prefetch.AddMember("observations", rapidjson::Value(), a);  // null: no data, not fetched
+      doc.AddMember("prefetch", prefetch, a);
+    });
+    auto response = exchange(service.port(), "POST", "/cds-services/vcf-imaging-select", body);
+    REQUIRE(response);
+    CHECK(response->result_int() == 200);
+    for (const auto& seen : fhir.seen()) {
+      CHECK_FALSE(seen.target.starts_with("/fhir/Patient"));
+      CHECK_FALSE(seen.target.starts_with("/fhir/Observation"));
+    }
+    CHECK(fhir.seen().size() == 3);  // two Condition pages and Procedure
+  }
+
+  TEST_CASE("prefetch fallback: FHIR server answers 401 -> 412 naming prefetch.patient") {
+    FhirTestServer fhir;
+    ServiceUnderTest service;
+    auto response = exchange(service.port(), "POST", "/cds-services/vcf-imaging-select",
+                             body_for(fhir.base("/locked"), "expired"));
+    REQUIRE(response);
+    CHECK(response->result_int() == 412);
+    CHECK(expression_of(*response) == "prefetch.patient");
+    CHECK(response->body().find("401") != std::string::npos);
+  }
+
+  TEST_CASE("prefetch fallback: FHIR server never answers -> 412 after the FHIR timeout") {
+    FhirTestServer fhir;
+    ServiceUnderTest service;  // FHIR timeout 300 ms
+    const auto start = std::chrono::steady_clock::now();
+    auto response = exchange(service.port(), "POST", "/cds-services/vcf-imaging-select",
+                             body_for(fhir.base("/stalled")));
+    REQUIRE(response);
+    CHECK(response->result_int() == 412);
+    CHECK(expression_of(*response) == "prefetch.patient");
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(elapsed >= std::chrono::milliseconds(250));
+    CHECK(elapsed < std::chrono::milliseconds(2000));
+  }
+
+  TEST_CASE("prefetch fallback: nothing listening, or TLS to a plain server -> 412") {
+    FhirTestServer fhir;
+    ServiceUnderTest service;
+    std::string closed_port;
+    {
+      FhirTestServer gone;
+      closed_port = gone.base();
+    }
+    for (const std::string& base :
+         {closed_port, "https://" + fhir.base().substr(std::string("http://").size())}) {
+      CAPTURE(base);
+      auto response =
+          exchange(service.port(), "POST", "/cds-services/vcf-imaging-select", body_for(base));
+      REQUIRE(response);
+      CHECK(response->result_int() == 412);
+      CHECK(expression_of(*response) == "prefetch.patient");
+    }
+  }
+}
+
+}  // namespace

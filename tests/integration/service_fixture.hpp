@@ -1,0 +1,75 @@
+// Starts the real server in-process on a loopback port chosen by the kernel, wired exactly as
+// `vcf-cds serve` wires it (app::make_handlers, the real knowledge and pipeline), with short
+// timeouts so timeout tests stay fast.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "app/serve.hpp"
+#include "support/temp_dir.hpp"
+
+namespace vcf_cds::testing {
+
+inline std::shared_ptr<const app::Knowledge> shared_knowledge() {
+  static const auto knowledge = std::make_shared<const app::Knowledge>(
+      app::load_knowledge(source_path("cards/criteria.json"), source_path("fhir-profiles"),
+                          source_path("cards/templates")));
+  return knowledge;
+}
+
+inline http::ServerOptions test_server_options() {
+  http::ServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = 0;
+  options.threads = 2;
+  options.worker_threads = 2;
+  options.body_limit = 64 * 1024;
+  options.header_timeout = std::chrono::milliseconds(300);
+  options.read_timeout = std::chrono::milliseconds(1000);
+  options.idle_timeout = std::chrono::milliseconds(600);
+  options.handle_signals = false;
+  return options;
+}
+
+class ServiceUnderTest {
+ public:
+  explicit ServiceUnderTest(
+      http::ServerOptions options = test_server_options(),
+      std::chrono::milliseconds fhir_timeout = std::chrono::milliseconds(300)) {
+    app::ServiceWiring wiring;
+    wiring.knowledge = shared_knowledge();
+    wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{fhir_timeout});
+    wiring.feedback_sink = [this](const hooks::Feedback& feedback) -> Status {
+      std::lock_guard lock(mutex_);
+      feedback_.push_back(feedback);
+      return Ok{};
+    };
+    wiring.drain = [this] { ++drained_; };
+    server_ =
+        std::make_unique<http::Server>(std::move(options), app::make_handlers(std::move(wiring)));
+    server_->start();
+  }
+  ~ServiceUnderTest() { stop(); }
+
+  unsigned short port() const { return server_->port(); }
+  void stop() {
+    server_->shutdown();
+    server_->wait();
+  }
+  int drained() const { return drained_; }
+  std::vector<hooks::Feedback> feedback() {
+    std::lock_guard lock(mutex_);
+    return feedback_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<hooks::Feedback> feedback_;
+  std::atomic<int> drained_{0};
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace vcf_cds::testing
