@@ -50,7 +50,8 @@ enum class RouteKind {
   call,       // POST /cds-services/{id}
   feedback,   // POST /cds-services/{id}/feedback
   preflight,  // OPTIONS on any of the above
-  health,     // GET /healthz
+  health,     // GET /healthz: the process is alive
+  ready,      // GET /readyz: knowledge loaded and audit store writable
   not_found,
   method_not_allowed,
 };
@@ -80,13 +81,31 @@ struct ServerOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM start a graceful shutdown
 };
 
+// Who signed the request (CDS Hooks "Trusting CDS Clients"); empty when auth is off.
+struct Caller {
+  std::string iss;
+  std::string sub;
+  std::string tenant;
+};
+
 struct Handlers {
+  // Checks the `Authorization` header for discovery, call and feedback before the handler runs
+  // (on the worker thread for call and feedback: signature checks cost CPU). An error answers
+  // 401 with an empty body. Empty: every caller is accepted as anonymous.
+  std::function<Result<Caller>(RouteKind kind, std::string_view service_id,
+                               std::string_view authorization)>
+      authenticate;
   // GET /cds-services; cheap, runs on the I/O thread.
   std::function<std::string()> discovery;
   // POST /cds-services/{id}: the response body (a CDS Hooks response). Worker thread.
-  std::function<Result<std::string>(std::string_view service_id, std::string&& body)> call;
+  std::function<Result<std::string>(std::string_view service_id, std::string&& body,
+                                    const Caller& caller)>
+      call;
   // POST /cds-services/{id}/feedback: 200 with an empty body on success. Worker thread.
-  std::function<Status(std::string_view service_id, std::string&& body)> feedback;
+  std::function<Status(std::string_view service_id, std::string&& body, const Caller& caller)>
+      feedback;
+  // GET /readyz: ok, or the reason the service is not ready (503). Empty: always ready.
+  std::function<Status()> ready;
   // After the last in-flight request finished during shutdown ("flush audit").
   std::function<void()> drain;
 };

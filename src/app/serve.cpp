@@ -13,7 +13,10 @@
 #include <iostream>
 #include <thread>
 
+#include "app/audit_records.hpp"
 #include "app/pipeline.hpp"
+#include "common/json_file.hpp"
+#include "vcf_cds/auth.hpp"
 #include "vcf_cds/criteria.hpp"
 #include "vcf_cds/facts.hpp"
 #include "vcf_cds/hooks.hpp"
@@ -42,6 +45,13 @@ struct ServeConfig {
   int read_timeout_ms = 30'000;
   int idle_timeout_ms = 60'000;
   bool allow_unauthenticated = false;
+  std::vector<std::string> trust_issuers;  // ISS=JWKS_FILE_OR_URL
+  int jwt_skew_seconds = 60;
+  std::string database_url;
+  bool hash_identifiers = false;
+  std::string identifier_secret_file;
+  std::string qcdsm_id;
+  std::string canonical_base;
 };
 
 class UsageError : public std::runtime_error {
@@ -75,7 +85,21 @@ po::options_description describe_options(ServeConfig& c) {
       ("idle-timeout-ms", po::value(&c.idle_timeout_ms)->default_value(60'000),
        "keep-alive wait for the next request")
       ("allow-unauthenticated", po::bool_switch(&c.allow_unauthenticated),
-       "accept calls without a JWT (local use)");
+       "accept calls without a JWT (local experiments only)")
+      ("trust-issuer", po::value(&c.trust_issuers)->composing(),
+       "ISS=JWKS_FILE_OR_URL: a trusted CDS client (repeatable)")
+      ("jwt-skew-seconds", po::value(&c.jwt_skew_seconds)->default_value(60),
+       "clock skew allowed for exp/iat/nbf")
+      ("database-url", po::value(&c.database_url),
+       "PostgreSQL audit store (postgresql://… or \"host=… dbname=…\"); default SQLite in data-dir")
+      ("hash-identifiers", po::bool_switch(&c.hash_identifiers),
+       "store patient and user ids as HMAC-SHA-256 in the audit trail")
+      ("identifier-secret-file", po::value(&c.identifier_secret_file),
+       "file holding the HMAC secret for --hash-identifiers")
+      ("qcdsm-id", po::value(&c.qcdsm_id)->default_value("vcf-cds"),
+       "pama-rating-qcdsm-consulted value (a site's CMS G-code)")
+      ("canonical-base", po::value(&c.canonical_base)->default_value("https://vcf-cds.example.org/fhir"),
+       "canonical base of the project's FHIR CodeSystem and AUC identifiers");
   // clang-format on
   return options;
 }
@@ -119,21 +143,112 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
   }
   if (config.threads == 0 || config.body_limit == 0 || config.fhir_timeout_ms <= 0 ||
       config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 || config.idle_timeout_ms <= 0 ||
-      config.new_window_days <= 0) {
+      config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
     throw UsageError("--threads, --body-limit, --new-window-days and timeouts must be positive");
+  }
+  if (config.trust_issuers.empty() && !config.allow_unauthenticated) {
+    throw UsageError(
+        "authentication is on by default: give --trust-issuer ISS=JWKS for each EHR, or "
+        "--allow-unauthenticated for local experiments");
+  }
+  if (config.hash_identifiers && config.identifier_secret_file.empty()) {
+    throw UsageError("--hash-identifiers needs --identifier-secret-file");
   }
   if (config.public_base_url.empty()) config.public_base_url = "http://" + config.listen;
   while (config.public_base_url.ends_with('/')) config.public_base_url.pop_back();
   return true;
 }
 
+
+// JWKS URLs are fetched with the same verified-TLS client as FHIR data.
+auth::JwksFetcher jwks_fetcher(std::shared_ptr<http::FhirClient> client) {
+  return [client](const std::string& url) -> Result<std::string> {
+    auto response = client->get(url, {});
+    if (!response) return std::move(response).error();
+    if (response->status != 200) {
+      return make_error(ErrorCode::unavailable, "jwks",
+                        url + " answered HTTP " + std::to_string(response->status));
+    }
+    return std::move(response->body);
+  };
+}
+
+std::shared_ptr<auth::Verifier> make_verifier(const ServeConfig& config,
+                                              std::shared_ptr<http::FhirClient> client) {
+  if (config.trust_issuers.empty()) return nullptr;
+  auth::AuthConfig auth_config;
+  auth_config.skew = std::chrono::seconds(config.jwt_skew_seconds);
+  for (const auto& flag : config.trust_issuers) {
+    auto issuer = auth::parse_trust_issuer(flag);
+    if (!issuer) throw UsageError("--trust-issuer " + flag + ": " + issuer.error().message);
+    auth_config.issuers.push_back(std::move(issuer).value());
+  }
+  return std::make_shared<auth::Verifier>(std::move(auth_config), auth::Clock{},
+                                          jwks_fetcher(std::move(client)));
+}
+
+std::shared_ptr<audit::Store> open_audit_store(const ServeConfig& config) {
+  audit::StoreConfig store_config;
+  store_config.data_dir = config.data_dir;
+  store_config.database_url = config.database_url;
+  store_config.hash_identifiers = config.hash_identifiers;
+  if (config.hash_identifiers) {
+    std::string secret = common::read_file(config.identifier_secret_file);
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) throw UsageError(config.identifier_secret_file + ": empty secret");
+    store_config.identifier_secret = std::move(secret);
+  }
+  return audit::open_store(store_config);
+}
+
+void warn_about_trust(const ServeConfig& config) {
+  if (config.allow_unauthenticated) {
+    spdlog::warn(
+        "--allow-unauthenticated: calls without a JWT are answered (a JWT that is sent is still "
+        "verified); local experiments only");
+  }
+  for (const auto& flag : config.trust_issuers) {
+    if (flag.rfind("https://sandbox.cds-hooks.org=", 0) == 0) {
+      spdlog::warn(
+          "trusting the public CDS Hooks Sandbox key: its private key is published, so anyone can "
+          "sign as it. Quick start and local testing only; never in production.");
+    }
+  }
+}
+
 }  // namespace
+
+std::string audience(const ServiceWiring& wiring, http::RouteKind kind,
+                     std::string_view service_id) {
+  std::string url = wiring.public_base_url + "/cds-services";
+  if (kind == http::RouteKind::call || kind == http::RouteKind::feedback) {
+    url += '/';
+    url += service_id;
+  }
+  if (kind == http::RouteKind::feedback) url += "/feedback";
+  return url;
+}
 
 http::Handlers make_handlers(ServiceWiring wiring) {
   auto shared = std::make_shared<const ServiceWiring>(std::move(wiring));
   http::Handlers handlers;
+  if (shared->verifier) {
+    handlers.authenticate = [shared](http::RouteKind kind, std::string_view id,
+                                     std::string_view authorization) -> Result<http::Caller> {
+      // --allow-unauthenticated: no token is accepted as anonymous; a token is still verified.
+      if (authorization.empty() && shared->allow_anonymous) return http::Caller{};
+      const std::string aud = audience(*shared, kind, id);
+      auto identity = shared->verifier->verify(authorization, aud);
+      if (!identity) {
+        // The reason, never the token (CDS Hooks best practice: 401 with no detail).
+        spdlog::warn("401 for {}: {} ({})", aud, identity.error().field, identity.error().message);
+        return std::move(identity).error();
+      }
+      return http::Caller{identity->iss, identity->sub, identity->tenant};
+    };
+  }
   handlers.discovery = [document = hooks::discovery_json()] { return document; };
-  handlers.call = [shared](std::string_view id, std::string&& body) {
+  handlers.call = [shared](std::string_view id, std::string&& body, const http::Caller& caller) {
     const auto start = std::chrono::steady_clock::now();
     const hooks::Decide decide = [&](const hooks::HookRequest& request,
                                      const std::function<Status()>& ensure) {
@@ -142,7 +257,14 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       input.now = std::chrono::system_clock::now();
       input.ensure_clinical_data = ensure;
       input.fact_options = shared->fact_options;
-      // input.record stays empty until the audit store is wired (issue #7).
+      input.card_settings = shared->card_settings;
+      if (shared->store) {
+        // CONTRACT §6: the consult is durable before its response is sent.
+        input.record = [&](const ConsultOutcome& outcome) {
+          return shared->store->record_consults(
+              consult_records(outcome, caller, std::chrono::system_clock::now()));
+        };
+      }
       return run_pipeline(*shared->knowledge, input);
     };
     auto result =
@@ -158,17 +280,30 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     }
     return result;
   };
-  handlers.feedback = [shared](std::string_view id, std::string&& body) {
-    // Seam for the audit store (issue #7): until then feedback is validated and logged.
-    static const hooks::FeedbackSink log_only = [](const hooks::Feedback& feedback) -> Status {
+  handlers.feedback = [shared](std::string_view id, std::string&& body,
+                               const http::Caller& caller) {
+    const hooks::FeedbackSink sink = [&](const hooks::Feedback& feedback) -> Status {
       spdlog::info("feedback for {}: {} item(s)", feedback.service_id, feedback.items.size());
-      return Ok{};
+      if (!shared->store) return Ok{};
+      return shared->store->record_feedback(
+          feedback_records(feedback, caller, std::chrono::system_clock::now()));
     };
-    return hooks::receive_feedback(id, std::move(body), shared->call_options.limits,
-                                   shared->feedback_sink ? shared->feedback_sink : log_only);
+    return hooks::receive_feedback(id, std::move(body), shared->call_options.limits, sink);
   };
-  // Hook for "flush audit" (issue #7): runs after the last in-flight request finished.
+  handlers.ready = [shared]() -> Status {
+    if (!shared->knowledge) return make_error(ErrorCode::unavailable, "", "knowledge not loaded");
+    if (shared->store) {
+      const auto health = shared->store->health();
+      if (!health.writable) {
+        return make_error(ErrorCode::unavailable, "audit",
+                          "audit store not writable: " + health.last_error);
+      }
+    }
+    return Ok{};
+  };
+  // "Flush audit": runs after the last in-flight request finished.
   handlers.drain = [shared] {
+    if (shared->store) shared->store->flush();
     if (shared->drain) shared->drain();
     spdlog::default_logger()->flush();
   };
@@ -209,11 +344,27 @@ int run_serve(int argc, char** argv) {
   server_options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   server_options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
 
+  auto fetcher = std::make_shared<http::FhirClient>(
+      http::FhirClientOptions{std::chrono::milliseconds(config.fhir_timeout_ms)});
   ServiceWiring wiring;
   wiring.knowledge = knowledge;
-  wiring.fetcher = std::make_shared<http::FhirClient>(
-      http::FhirClientOptions{std::chrono::milliseconds(config.fhir_timeout_ms)});
+  wiring.fetcher = fetcher;
   wiring.fact_options.new_window = std::chrono::days(config.new_window_days);
+  wiring.card_settings.qcdsm_id = config.qcdsm_id;
+  wiring.card_settings.canonical_base = config.canonical_base;
+  wiring.public_base_url = config.public_base_url;
+  wiring.allow_anonymous = config.allow_unauthenticated;
+  try {
+    wiring.verifier = make_verifier(config, fetcher);
+    wiring.store = open_audit_store(config);
+  } catch (const UsageError& e) {
+    std::cerr << "vcf-cds serve: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {  // bad JWKS file, audit store cannot be opened
+    spdlog::critical("start-up failed: {}", e.what());
+    return 2;
+  }
+  const auto store = wiring.store;
   http::Server server(server_options, make_handlers(std::move(wiring)));
   try {
     server.start();
@@ -221,14 +372,13 @@ int run_serve(int argc, char** argv) {
     spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
     return 2;
   }
-  spdlog::warn(
-      "JWT verification is not implemented yet (issue #6): requests are not authenticated{}",
-      config.allow_unauthenticated ? "" : " although --allow-unauthenticated was not given");
+  warn_about_trust(config);
   spdlog::info(
       "vcf-cds {} listening on {}:{} ({} threads), public base URL {}, knowledge {}, "
-      "data dir {}, new-window {} days",
+      "audit {} ({}), new-window {} days",
       VCF_CDS_VERSION, server_options.address, server.port(), config.threads,
-      config.public_base_url, knowledge->version, config.data_dir, config.new_window_days);
+      config.public_base_url, knowledge->version, store->health().backend,
+      config.database_url.empty() ? config.data_dir : "database-url", config.new_window_days);
   server.wait();
   return 0;
 }

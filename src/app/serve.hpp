@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "app/pipeline.hpp"
+#include "vcf_cds/audit.hpp"
+#include "vcf_cds/auth.hpp"
 #include "vcf_cds/hooks.hpp"
 #include "vcf_cds/http.hpp"
 
@@ -17,8 +19,12 @@ struct ServiceWiring {
   std::shared_ptr<hooks::FhirFetcher> fetcher;
   facts::Options fact_options;
   hooks::CallOptions call_options;
-  hooks::FeedbackSink feedback_sink;  // the audit store (issue #7); empty: validate and log
-  std::function<void()> drain;        // "flush audit" at shutdown; empty: flush the log
+  cards::Settings card_settings;
+  std::string public_base_url;            // JWT `aud` is this + the endpoint path
+  std::shared_ptr<auth::Verifier> verifier;  // null: no JWT checks at all
+  bool allow_anonymous = false;              // --allow-unauthenticated: no token is accepted
+  std::shared_ptr<audit::Store> store;       // null: nothing recorded (tests only)
+  std::function<void()> drain;               // extra work at shutdown, after the audit flush
 };
 
 // Discovery, service calls (hooks::call_service -> app::run_pipeline) and feedback.

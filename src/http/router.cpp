@@ -36,6 +36,7 @@ Route route(std::string_view method, std::string_view target) {
   if (path.size() > 1 && path.ends_with('/')) path.remove_suffix(1);
 
   if (path == "/healthz") return by_method(method, "GET", RouteKind::health);
+  if (path == "/readyz") return by_method(method, "GET", RouteKind::ready);
   if (path == kPrefix) return by_method(method, "GET", RouteKind::discovery);
   if (!path.starts_with(kPrefix) || path[kPrefix.size()] != '/')
     return make(RouteKind::not_found, "");

@@ -19,15 +19,22 @@ constexpr std::size_t kMaxDrainBytes = 4 * 1024 * 1024;
 constexpr std::chrono::seconds kLingerTimeout{1};
 
 // A blocking handler's result as a Response; the worker-side catch-all maps surprises to 500.
-Response run_handler(const Handlers& handlers, const Route& route, std::string&& body) {
+Response run_handler(const Handlers& handlers, const Route& route, std::string&& body,
+                     std::string_view authorization) {
   try {
+    Caller caller;
+    if (handlers.authenticate) {
+      auto who = handlers.authenticate(route.kind, route.service_id, authorization);
+      if (!who) return error_response(who.error());
+      caller = std::move(*who);
+    }
     if (route.kind == RouteKind::call && handlers.call) {
-      auto result = handlers.call(route.service_id, std::move(body));
+      auto result = handlers.call(route.service_id, std::move(body), caller);
       if (!result) return error_response(result.error());
       return Response{200, "application/json", std::move(*result), {}};
     }
     if (route.kind == RouteKind::feedback && handlers.feedback) {
-      Status status = handlers.feedback(route.service_id, std::move(body));
+      Status status = handlers.feedback(route.service_id, std::move(body), caller);
       if (!status) return error_response(status.error());
       return Response{200, {}, {}, {}};  // Sandbox ignores the body; 2.0 defines none
     }
@@ -163,7 +170,21 @@ void Session::handle_request() {
       case RouteKind::health:
         response = Response{200, "text/plain", "ok", {}};
         break;
+      case RouteKind::ready:
+        if (auto status = state_->handlers.ready ? state_->handlers.ready() : Status(Ok{}); status) {
+          response = Response{200, "text/plain", "ready", {}};
+        } else {
+          response = Response{503, "text/plain", "not ready: " + status.error().message, {}};
+        }
+        break;
       case RouteKind::discovery:
+        if (const auto& authenticate = state_->handlers.authenticate) {
+          auto who = authenticate(RouteKind::discovery, {}, request[bhttp::field::authorization]);
+          if (!who) {
+            response = error_response(who.error());
+            break;
+          }
+        }
         response = Response{200, "application/json", state_->handlers.discovery(), {}};
         break;
       case RouteKind::method_not_allowed:
@@ -187,12 +208,15 @@ void Session::handle_request() {
 
 void Session::dispatch_to_worker(Route matched) {
   std::string body = std::move(parser_->get().body());
+  std::string authorization(parser_->get()[bhttp::field::authorization]);
   // A tracked executor keeps io_context::run() alive while the worker holds the request, so a
   // graceful shutdown still delivers its reply; the reply is posted back to this strand.
   auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
   asio::post(state_->worker_pool, [self = shared_from_this(), home, matched = std::move(matched),
-                                   body = std::move(body)]() mutable {
-    Response response = run_handler(self->state_->handlers, matched, std::move(body));
+                                   body = std::move(body),
+                                   authorization = std::move(authorization)]() mutable {
+    Response response =
+        run_handler(self->state_->handlers, matched, std::move(body), authorization);
     asio::post(home, [self, response = std::move(response)]() mutable {
       self->do_write(std::move(response), false);
     });

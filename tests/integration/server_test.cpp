@@ -112,7 +112,8 @@ TEST_SUITE("integration") {
     const auto stored = service.feedback();
     REQUIRE(stored.size() == 1);
     CHECK(stored[0].service_id == "vcf-imaging-select");
-    CHECK(stored[0].items[0].card == "4e0a3a1e-3283-4575-ab82-028d55fe2719");
+    CHECK(stored[0].card_uuid == "4e0a3a1e-3283-4575-ab82-028d55fe2719");
+    CHECK_FALSE(stored[0].known_card);  // no consult sent that card: kept and flagged
 
     auto bad = exchange(
         service.port(), "POST", "/cds-services/vcf-imaging-select/feedback",

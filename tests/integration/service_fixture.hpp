@@ -9,7 +9,11 @@
 #include <vector>
 
 #include "app/serve.hpp"
+#include <doctest/doctest.h>
+
 #include "support/temp_dir.hpp"
+#include "vcf_cds/audit.hpp"
+#include "vcf_cds/auth.hpp"
 
 namespace vcf_cds::testing {
 
@@ -34,19 +38,28 @@ inline http::ServerOptions test_server_options() {
   return options;
 }
 
+// Optional parts of the wiring: a JWT verifier (auth on) and the public base URL for `aud`.
+struct ServiceExtras {
+  std::shared_ptr<auth::Verifier> verifier;
+  std::string public_base_url = "http://127.0.0.1";
+};
+
 class ServiceUnderTest {
  public:
   explicit ServiceUnderTest(
       http::ServerOptions options = test_server_options(),
-      std::chrono::milliseconds fhir_timeout = std::chrono::milliseconds(300)) {
+      std::chrono::milliseconds fhir_timeout = std::chrono::milliseconds(300),
+      ServiceExtras extras = {}) {
     app::ServiceWiring wiring;
     wiring.knowledge = shared_knowledge();
     wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{fhir_timeout});
-    wiring.feedback_sink = [this](const hooks::Feedback& feedback) -> Status {
-      std::lock_guard lock(mutex_);
-      feedback_.push_back(feedback);
-      return Ok{};
-    };
+    // A real embedded audit store, as `vcf-cds serve` opens it (no mocks).
+    audit::StoreConfig store_config;
+    store_config.data_dir = data_dir_.path();
+    store_ = audit::open_store(store_config);
+    wiring.store = store_;
+    wiring.verifier = std::move(extras.verifier);
+    wiring.public_base_url = std::move(extras.public_base_url);
     wiring.drain = [this] { ++drained_; };
     server_ =
         std::make_unique<http::Server>(std::move(options), app::make_handlers(std::move(wiring)));
@@ -60,14 +73,21 @@ class ServiceUnderTest {
     server_->wait();
   }
   int drained() const { return drained_; }
-  std::vector<hooks::Feedback> feedback() {
-    std::lock_guard lock(mutex_);
-    return feedback_;
+  audit::Store& store() { return *store_; }
+  std::vector<audit::FeedbackRecord> feedback() {
+    auto found = store_->find_feedback({});
+    REQUIRE(found.has_value());
+    return std::move(found).value();
+  }
+  std::vector<audit::ConsultRecord> consults() {
+    auto found = store_->find_consults({});
+    REQUIRE(found.has_value());
+    return std::move(found).value();
   }
 
  private:
-  std::mutex mutex_;
-  std::vector<hooks::Feedback> feedback_;
+  TempDir data_dir_;
+  std::shared_ptr<audit::Store> store_;
   std::atomic<int> drained_{0};
   std::unique_ptr<http::Server> server_;
 };

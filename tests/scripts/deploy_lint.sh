@@ -80,7 +80,7 @@ os.chdir(src)
 failures, todos = [], []
 
 # Flags announced for `vcf-cds serve` but maybe not in this binary yet: TODO, not a failure.
-UPCOMING_FLAGS = {"trust-issuer", "database-url", "tls-cert", "tls-key", "hmac-secret-file",
+UPCOMING_FLAGS = {"trust-issuer", "database-url", "tls-cert", "tls-key", "identifier-secret-file",
                   "qcdsm-id", "card-text"}
 UPCOMING_PATHS = {"/readyz"}  # readiness endpoint, announced with the audit store
 
@@ -159,7 +159,8 @@ def check_trust_issuers(conf, where, base_dir="."):
 
 # Settings that need the site's secrets or network; the smoke run of a production-style config
 # leaves them out (or replaces them) and says so.
-SITE_KEYS = {"tls-cert", "tls-key", "hmac-secret-file", "database-url", "trust-issuer"}
+SITE_KEYS = {"tls-cert", "tls-key", "hash-identifiers", "identifier-secret-file", "database-url",
+             "trust-issuer"}
 
 
 def write_smoke_conf(name, entries, overrides, site_specific=False):
@@ -555,7 +556,7 @@ if check(cm_conf is not None, f"k8s: --config {conf_path} is a key of a ConfigMa
         check(c.get(probe, {}).get("httpGet", {}).get("scheme", "HTTP") == scheme,
               f"k8s Deployment: {probe} scheme {scheme} (tls-cert {'set' if scheme == 'HTTPS' else 'unset'})")
     prefixes = [p.rstrip("/") + "/" for p in mounts] + ["/usr/share/vcf-cds/"]
-    for key in ("tls-cert", "tls-key", "hmac-secret-file", "knowledge", "card-text", "profiles"):
+    for key in ("tls-cert", "tls-key", "identifier-secret-file", "knowledge", "card-text", "profiles"):
         for value in kc.get(key, []):
             check(any(value.startswith(p) or value + "/" == p for p in prefixes),
                   f"k8s config: {key} {value} is inside a mounted volume or the image")

@@ -31,6 +31,7 @@ TEST_SUITE("http") {
              Row{"DELETE", "/cds-services/x/feedback", RouteKind::method_not_allowed, "x",
                  "POST, OPTIONS"},
              Row{"GET", "/healthz", RouteKind::health, "", "GET, OPTIONS"},
+             Row{"GET", "/readyz", RouteKind::ready, "", "GET, OPTIONS"},
              Row{"GET", "/", RouteKind::not_found, "", ""},
              Row{"GET", "/cds-servicesX", RouteKind::not_found, "", ""},
              Row{"POST", "/cds-services/x/other", RouteKind::not_found, "", ""},

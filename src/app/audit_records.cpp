@@ -1,0 +1,246 @@
+#include "app/audit_records.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace vcf_cds::app {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void key_str(Writer& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+std::string_view tri(facts::Tri value) {
+  switch (value) {
+    case facts::Tri::present:
+      return "present";
+    case facts::Tri::absent:
+      return "absent";
+    case facts::Tri::unknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::string day(std::chrono::sys_days date) {
+  const std::chrono::year_month_day ymd{date};
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buffer;
+}
+
+// The facts as the decision saw them, each with the resources it came from.
+std::string facts_json(const facts::ClinicalFacts& f) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("pediatric");
+  w.Bool(f.pediatric);
+  if (f.age_years) {
+    w.Key("ageYears");
+    w.Int(*f.age_years);
+  }
+  key_str(w, "symptomatic", tri(f.symptomatic));
+  const std::pair<const char*, bool> flags[] = {
+      {"vcf", f.vcf},
+      {"vcfNew", f.vcf_new},
+      {"osteoporotic", f.osteoporotic},
+      {"pathological", f.pathological},
+      {"malignancy", f.malignancy},
+      {"newBackPain", f.new_back_pain},
+      {"priorAugmentation", f.prior_augmentation},
+      {"priorSpineSurgery", f.prior_spine_surgery},
+      {"deformityOrPulmonary", f.deformity_or_pulmonary},
+      {"edemaOrCleft", f.edema_or_cleft},
+      {"worseningPain", f.worsening_pain},
+  };
+  for (const auto& [name, value] : flags) {
+    w.Key(name);
+    w.Bool(value);
+  }
+  w.Key("distinctVcfs");
+  w.Int(f.distinct_vcfs);
+  key_str(w, "vcfRegion", facts::to_string(f.vcf_region));
+  w.Key("evidence");
+  w.StartArray();
+  for (std::size_t k = 0; k < facts::kFactKindCount; ++k) {
+    for (const auto& e : f.evidence[k]) {
+      w.StartObject();
+      key_str(w, "fact", facts::to_string(static_cast<facts::FactKind>(k)));
+      key_str(w, "reference", e.source.reference);
+      key_str(w, "system", e.source.system);
+      key_str(w, "code", e.source.code);
+      if (e.date) key_str(w, "date", day(*e.date));
+      w.Key("current");
+      w.Bool(e.current);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+void write_match(Writer& w, const criteria::VariantMatch& match) {
+  w.StartObject();
+  w.Key("variant");
+  w.Int(match.variant->number);
+  key_str(w, "category", criteria::to_string(match.row->category));
+  w.Key("rating");
+  w.Int(match.row->rating);
+  w.EndObject();
+}
+
+std::string candidates_json(const criteria::Decision& d) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartArray();
+  for (const auto& candidate : d.candidates) write_match(w, candidate);
+  w.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string assumptions_json(const criteria::Decision& d) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("assumed");
+  w.StartArray();
+  for (const auto& a : d.assumptions) {
+    w.StartObject();
+    key_str(w, "fact", a.fact);
+    w.Key("present");
+    w.Bool(a.assumed_present);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("ifPresent");
+  w.StartArray();
+  for (const auto& alt : d.if_present) {
+    w.StartObject();
+    key_str(w, "fact", alt.fact);
+    w.Key("would");
+    write_match(w, alt.match);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string codes_json(const std::vector<facts::Coding>& codes) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartArray();
+  for (const auto& c : codes) {
+    w.StartObject();
+    key_str(w, "system", c.system);
+    key_str(w, "code", c.code);
+    if (!c.display.empty()) key_str(w, "display", c.display);
+    w.EndObject();
+  }
+  w.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+audit::ClientIdentity identity(const http::Caller& caller) {
+  return {caller.iss, caller.sub, caller.tenant};
+}
+
+}  // namespace
+
+std::string rfc3339(std::chrono::system_clock::time_point time) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
+  const std::time_t seconds = static_cast<std::time_t>(ms.count() / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[96];  // sized for any int fields, so the compiler can prove no truncation
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(ms.count() % 1000));
+  return buffer;
+}
+
+std::vector<audit::ConsultRecord> consult_records(const ConsultOutcome& outcome,
+                                                  const http::Caller& caller,
+                                                  std::chrono::system_clock::time_point now) {
+  const auto& request = *outcome.request;
+  const auto& decisions = *outcome.decisions;
+  const auto& consults = outcome.rendered->consults;
+  const std::string time = rfc3339(outcome.started);
+  const double latency_ms =
+      std::chrono::duration<double, std::milli>(now - outcome.started).count();
+  std::vector<audit::ConsultRecord> records;
+  records.reserve(decisions.size());
+  for (std::size_t i = 0; i < decisions.size() && i < consults.size(); ++i) {
+    const auto& d = decisions[i];
+    const auto& ids = consults[i];
+    audit::ConsultRecord r;
+    r.consult_id = ids.consult_id;
+    r.time = time;
+    r.service_id = request.service_id;
+    r.hook = std::string(hooks::to_string(request.hook));
+    r.hook_instance = request.hook_instance;
+    r.client = identity(caller);
+    r.user_id = request.user_id;
+    r.patient_id = request.patient_id;
+    r.encounter_id = request.encounter_id;
+    r.order_ref = ids.order_ref;
+    r.order_codes = codes_json(d.procedure.codes);
+    r.pama_rating = ids.pama_rating;
+    if (d.outcome == criteria::Outcome::rated) {
+      r.procedure_row = d.headline.row->name;
+      r.variant = d.headline.variant->number;
+      r.category = std::string(criteria::to_string(d.headline.row->category));
+      r.rating = d.headline.row->rating;
+      r.median = d.headline.row->median;
+    }
+    r.facts = facts_json(d.facts);
+    r.candidates = candidates_json(d);
+    r.assumptions = assumptions_json(d);
+    r.card_uuid = ids.card_uuid;
+    r.suggestion_uuids = ids.suggestion_uuids;
+    r.card = ids.card_json;
+    r.knowledge_version = outcome.knowledge_version;
+    r.service_version = VCF_CDS_VERSION;
+    r.latency_ms = latency_ms;
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+std::vector<audit::FeedbackRecord> feedback_records(const hooks::Feedback& feedback,
+                                                    const http::Caller& caller,
+                                                    std::chrono::system_clock::time_point now) {
+  std::vector<audit::FeedbackRecord> records;
+  const std::string received = rfc3339(now);
+  for (const auto& item : feedback.items) {
+    audit::FeedbackRecord r;
+    r.service_id = feedback.service_id;
+    r.card_uuid = item.card;
+    r.outcome = item.outcome == hooks::Outcome::accepted ? "accepted" : "overridden";
+    r.accepted_suggestions = item.accepted_suggestions;
+    if (item.override_reason) {
+      if (item.override_reason->reason) {
+        r.override_reason_system = item.override_reason->reason->system;
+        r.override_reason_code = item.override_reason->reason->code;
+        r.override_reason_display = item.override_reason->reason->display;
+      }
+      r.user_comment = item.override_reason->user_comment;
+    }
+    r.outcome_timestamp = item.outcome_timestamp;
+    r.received_time = received;
+    r.client = identity(caller);
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+}  // namespace vcf_cds::app
