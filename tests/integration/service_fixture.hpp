@@ -51,7 +51,8 @@ class ServiceUnderTest {
       std::chrono::milliseconds fhir_timeout = std::chrono::milliseconds(300),
       ServiceExtras extras = {}) {
     app::ServiceWiring wiring;
-    wiring.knowledge = shared_knowledge();
+    wiring.knowledge = knowledge_;
+    wiring.metrics = metrics_;
     wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{fhir_timeout});
     // A real embedded audit store, as `vcf-cds serve` opens it (no mocks).
     audit::StoreConfig store_config;
@@ -73,7 +74,10 @@ class ServiceUnderTest {
     server_->wait();
   }
   int drained() const { return drained_; }
+  app::KnowledgeHolder& knowledge() { return *knowledge_; }
+  app::Metrics& metrics() { return *metrics_; }
   audit::Store& store() { return *store_; }
+  const std::filesystem::path& data_dir() const { return data_dir_.path(); }
   std::vector<audit::FeedbackRecord> feedback() {
     auto found = store_->find_feedback({});
     REQUIRE(found.has_value());
@@ -88,6 +92,9 @@ class ServiceUnderTest {
  private:
   TempDir data_dir_;
   std::shared_ptr<audit::Store> store_;
+  std::shared_ptr<app::KnowledgeHolder> knowledge_ =
+      std::make_shared<app::KnowledgeHolder>(shared_knowledge());
+  std::shared_ptr<app::Metrics> metrics_ = std::make_shared<app::Metrics>();
   std::atomic<int> drained_{0};
   std::unique_ptr<http::Server> server_;
 };

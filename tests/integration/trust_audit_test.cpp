@@ -130,6 +130,24 @@ TEST_SUITE("integration") {
     CHECK(chain->records == 2);
   }
 
+  TEST_CASE("audit: store unavailable -> 503 OperationOutcome, no card; readyz 503") {
+    ServiceUnderTest service;
+    // Replace the database file under the running store, as a failed disk or operator would.
+    std::filesystem::remove(service.data_dir() / "audit.sqlite3");
+    std::filesystem::create_directory(service.data_dir() / "audit.sqlite3");
+    auto call = exchange(service.port(), "POST", "/cds-services/vcf-imaging-select",
+                         hooks_fixture("order-select-pama.json"));
+    REQUIRE(call);
+    CHECK(call->result_int() == 503);
+    const auto outcome = parse(call->body());
+    REQUIRE(outcome.IsObject());
+    CHECK(std::string_view(outcome["resourceType"].GetString()) == "OperationOutcome");
+    CHECK(call->body().find("\"cards\"") == std::string::npos);
+    auto ready = exchange(service.port(), "GET", "/readyz");
+    REQUIRE(ready);
+    CHECK(ready->result_int() == 503);
+  }
+
   TEST_CASE("readyz: knowledge loaded and store writable -> 200 ready") {
     ServiceUnderTest service;
     auto ready = exchange(service.port(), "GET", "/readyz");
