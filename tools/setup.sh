@@ -12,7 +12,9 @@ packages=(
   libpq-dev postgresql                        # shared audit store; server for integration tests
   libspdlog-dev libfmt-dev                    # structured logging
   python3 python3-yaml                        # tools/import_criteria.py, test helpers; YAML for deploy_lint
-  curl
+  curl wrk                                    # wrk: bench/run.sh load generator
+  chromium chromium-driver                    # tests/scripts/console_browser.sh: headless browser + WebDriver
+  clang-14 libclang-rt-14-dev                 # tools/fuzz.sh: libFuzzer + sanitizers (clang only)
 )
 
 missing=()

@@ -27,3 +27,4 @@ run_suite() {  # name, extra cmake args...
 run_suite test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan -DCMAKE_BUILD_TYPE=Debug -DVCF_CDS_SANITIZE=ON
+tools/fuzz.sh "${VCF_CDS_FUZZ_SECONDS:-60}"

@@ -82,9 +82,15 @@ const ServiceDescriptor* find_service(std::string_view id);
 std::string discovery_json();
 
 // Untrusted JSON is bounded before it is walked (CONTRACT §6: never crash or hang on input).
+// String lengths need no limit of their own: a string is a slice of its body (parsed in situ),
+// which the HTTP body limit or FhirClientOptions::max_response_bytes already bounds.
 struct JsonLimits {
   std::size_t max_depth = 64;
   std::size_t max_elements = 500'000;  // values of any kind, counted over the whole document
+  // Call bodies only (parse_request): payload_too_large naming the member. A real order entry
+  // session drafts a handful of orders; thousands would only multiply decision and audit work.
+  std::size_t max_draft_orders = 100;           // context.draftOrders.entry
+  std::size_t max_prefetch_entries = 5'000;     // prefetch.<key>.entry, per key
 };
 
 // A JSON text and its DOM, parsed in situ: the DOM's strings point into `text`.
@@ -114,7 +120,8 @@ struct Consult {
 };
 
 // Validates `consult.body` (already parsed) against `service` and fills `consult.request`.
-// Errors: bad_request naming the field ("hook", "hookInstance", "context.userId", ...).
+// Errors: bad_request naming the field ("hook", "hookInstance", "context.userId", ...);
+// payload_too_large naming "context.draftOrders" or "prefetch.<key>" over `limits`.
 Status parse_request(Consult& consult, const ServiceDescriptor& service, const JsonLimits& limits);
 
 // ---- prefetch -------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ enum class RouteKind {
   preflight,  // OPTIONS on any of the above
   health,     // GET /healthz: the process is alive
   ready,      // GET /readyz: knowledge loaded and audit store writable
+  metrics,    // GET /metrics: Prometheus text exposition
   not_found,
   method_not_allowed,
 };
@@ -78,6 +79,9 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{30'000};    // body, and each response write
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::string cors_origin = "*";
+  // PEM files for native HTTPS (TLS 1.2+); both empty: plain HTTP, e.g. behind a TLS proxy.
+  std::string tls_cert_file;  // certificate chain, leaf first
+  std::string tls_key_file;
   bool handle_signals = true;  // SIGINT/SIGTERM start a graceful shutdown
 };
 
@@ -108,6 +112,13 @@ struct Handlers {
   std::function<Status()> ready;
   // After the last in-flight request finished during shutdown ("flush audit").
   std::function<void()> drain;
+  // GET /metrics: the exposition text (text/plain; version=0.0.4). Empty: 404. I/O thread.
+  std::function<std::string()> metrics;
+  // Every response, as it is written: its route, the URL's service id (call and feedback),
+  // status, and the time since the request's first byte. Runs on the I/O thread: keep it cheap.
+  std::function<void(RouteKind kind, std::string_view service_id, unsigned status,
+                     std::chrono::steady_clock::duration duration)>
+      observe;
 };
 
 class Server {
@@ -117,7 +128,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds, listens and starts the threads. Throws std::system_error on bind failure (start-up).
+  // Binds, listens and starts the threads. Throws std::system_error on bind failure and
+  // std::runtime_error naming the file when the TLS certificate or key cannot be used.
   void start();
   // The bound port (useful with port 0).
   unsigned short port() const;

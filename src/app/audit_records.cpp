@@ -3,8 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <cstdio>
-#include <ctime>
+#include "common/time.hpp"
 
 namespace vcf_cds::app {
 namespace {
@@ -26,14 +25,6 @@ std::string_view tri(facts::Tri value) {
       break;
   }
   return "unknown";
-}
-
-std::string day(std::chrono::sys_days date) {
-  const std::chrono::year_month_day ymd{date};
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buffer;
 }
 
 // The facts as the decision saw them, each with the resources it came from.
@@ -77,7 +68,7 @@ std::string facts_json(const facts::ClinicalFacts& f) {
       key_str(w, "reference", e.source.reference);
       key_str(w, "system", e.source.system);
       key_str(w, "code", e.source.code);
-      if (e.date) key_str(w, "date", day(*e.date));
+      if (e.date) key_str(w, "date", common::iso_date(*e.date));
       w.Key("current");
       w.Bool(e.current);
       w.EndObject();
@@ -156,25 +147,13 @@ audit::ClientIdentity identity(const http::Caller& caller) {
 
 }  // namespace
 
-std::string rfc3339(std::chrono::system_clock::time_point time) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
-  const std::time_t seconds = static_cast<std::time_t>(ms.count() / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[96];  // sized for any int fields, so the compiler can prove no truncation
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(ms.count() % 1000));
-  return buffer;
-}
-
 std::vector<audit::ConsultRecord> consult_records(const ConsultOutcome& outcome,
                                                   const http::Caller& caller,
                                                   std::chrono::system_clock::time_point now) {
   const auto& request = *outcome.request;
   const auto& decisions = *outcome.decisions;
   const auto& consults = outcome.rendered->consults;
-  const std::string time = rfc3339(outcome.started);
+  const std::string time = common::rfc3339_utc(outcome.started);
   const double latency_ms =
       std::chrono::duration<double, std::milli>(now - outcome.started).count();
   std::vector<audit::ConsultRecord> records;
@@ -220,7 +199,7 @@ std::vector<audit::FeedbackRecord> feedback_records(const hooks::Feedback& feedb
                                                     const http::Caller& caller,
                                                     std::chrono::system_clock::time_point now) {
   std::vector<audit::FeedbackRecord> records;
-  const std::string received = rfc3339(now);
+  const std::string received = common::rfc3339_utc(now);
   for (const auto& item : feedback.items) {
     audit::FeedbackRecord r;
     r.service_id = feedback.service_id;

@@ -12,9 +12,6 @@
 
 namespace vcf_cds::app {
 
-// RFC 3339 UTC with milliseconds, e.g. "2026-11-25T15:16:51.123Z".
-std::string rfc3339(std::chrono::system_clock::time_point time);
-
 // One record per rated or no-criteria-apply order; latency is measured up to `now`.
 std::vector<audit::ConsultRecord> consult_records(const ConsultOutcome& outcome,
                                                   const http::Caller& caller,

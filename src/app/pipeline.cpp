@@ -1,6 +1,32 @@
 #include "app/pipeline.hpp"
 
+#include <algorithm>
+#include <vector>
+
+#include "common/json_file.hpp"
+#include "common/sha256.hpp"
+
 namespace vcf_cds::app {
+namespace {
+
+// "sha256:<hex>" over the relative names and bytes of every file under `folder`, in name order,
+// so renaming or editing any card text file changes the knowledge version.
+std::string folder_version(const std::filesystem::path& folder) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::string input;
+  for (const auto& file : files) {
+    const std::string name = std::filesystem::relative(file, folder).generic_string();
+    const std::string bytes = common::read_file(file);
+    input += name + '\0' + std::to_string(bytes.size()) + '\0' + bytes;
+  }
+  return "sha256:" + common::sha256_hex(input);
+}
+
+}  // namespace
 
 Knowledge load_knowledge(const std::filesystem::path& criteria_file,
                          const std::filesystem::path& profiles_folder,
@@ -10,7 +36,10 @@ Knowledge load_knowledge(const std::filesystem::path& criteria_file,
       std::make_shared<const criteria::KnowledgeBase>(criteria::load_knowledge_base(criteria_file));
   knowledge.terminology = facts::load_terminology(profiles_folder);
   knowledge.card_text = cards::load_card_text(card_text_folder);
-  knowledge.version = knowledge.criteria->version;
+  // Criteria first (what the version always was), then what else changes a card or a rating.
+  knowledge.version = knowledge.criteria->version + "+profiles:" +
+                      facts::version(*knowledge.terminology) +
+                      "+cards:" + folder_version(card_text_folder);
   return knowledge;
 }
 

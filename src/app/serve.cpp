@@ -7,13 +7,17 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "app/audit_records.hpp"
+#include "app/json_log.hpp"
 #include "app/pipeline.hpp"
 #include "common/json_file.hpp"
 #include "vcf_cds/auth.hpp"
@@ -37,7 +41,9 @@ struct ServeConfig {
   std::string card_text;
   std::string cors_origin;
   std::string log_level;
+  std::string log_format;
   unsigned threads = 1;
+  unsigned worker_threads = 64;
   std::size_t body_limit = 0;
   int new_window_days = 90;
   int fhir_timeout_ms = 3000;
@@ -52,6 +58,8 @@ struct ServeConfig {
   std::string identifier_secret_file;
   std::string qcdsm_id;
   std::string canonical_base;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class UsageError : public std::runtime_error {
@@ -70,12 +78,17 @@ po::options_description describe_options(ServeConfig& c) {
       ("data-dir", po::value(&c.data_dir)->default_value("./data"), "state folder (audit store)")
       ("public-base-url", po::value(&c.public_base_url), "URL clients use (default http://<listen>)")
       ("threads", po::value(&c.threads)->default_value(cores), "I/O threads (default: cores)")
+      ("worker-threads", po::value(&c.worker_threads)->default_value(64),
+       "threads that run consults; most of their time is spent waiting for the audit commit, "
+       "so many more than cores let group commit batch more records per fsync")
       ("body-limit", po::value(&c.body_limit)->default_value(1024 * 1024), "max request body, bytes")
       ("knowledge", po::value(&c.knowledge)->default_value("cards/criteria.json"), "criteria file")
       ("profiles", po::value(&c.profiles)->default_value("fhir-profiles"), "FHIR profiles folder")
       ("card-text", po::value(&c.card_text)->default_value("cards/templates"), "card wording folder")
       ("cors-origin", po::value(&c.cors_origin)->default_value("*"), "Access-Control-Allow-Origin")
       ("log-level", po::value(&c.log_level)->default_value("info"), "trace|debug|info|warn|error")
+      ("log-format", po::value(&c.log_format)->default_value("auto"),
+       "json|text|auto (auto: JSON lines unless stderr is a terminal)")
       ("new-window-days", po::value(&c.new_window_days)->default_value(90), "\"new\" VCF window")
       ("fhir-timeout-ms", po::value(&c.fhir_timeout_ms)->default_value(3000), "per FHIR GET")
       ("header-timeout-ms", po::value(&c.header_timeout_ms)->default_value(10'000),
@@ -99,7 +112,9 @@ po::options_description describe_options(ServeConfig& c) {
       ("qcdsm-id", po::value(&c.qcdsm_id)->default_value("vcf-cds"),
        "pama-rating-qcdsm-consulted value (a site's CMS G-code)")
       ("canonical-base", po::value(&c.canonical_base)->default_value("https://vcf-cds.example.org/fhir"),
-       "canonical base of the project's FHIR CodeSystem and AUC identifiers");
+       "canonical base of the project's FHIR CodeSystem and AUC identifiers")
+      ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS (with --tls-key)")
+      ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
   // clang-format on
   return options;
 }
@@ -141,9 +156,12 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
       config.log_level != "off") {
     throw UsageError("--log-level must be trace, debug, info, warn, error, critical or off");
   }
-  if (config.threads == 0 || config.body_limit == 0 || config.fhir_timeout_ms <= 0 ||
-      config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 || config.idle_timeout_ms <= 0 ||
-      config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
+  if (config.log_format != "json" && config.log_format != "text" && config.log_format != "auto") {
+    throw UsageError("--log-format must be json, text or auto");
+  }
+  if (config.threads == 0 || config.worker_threads == 0 || config.body_limit == 0 ||
+      config.fhir_timeout_ms <= 0 || config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 ||
+      config.idle_timeout_ms <= 0 || config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
     throw UsageError("--threads, --body-limit, --new-window-days and timeouts must be positive");
   }
   if (config.trust_issuers.empty() && !config.allow_unauthenticated) {
@@ -154,11 +172,15 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
   if (config.hash_identifiers && config.identifier_secret_file.empty()) {
     throw UsageError("--hash-identifiers needs --identifier-secret-file");
   }
-  if (config.public_base_url.empty()) config.public_base_url = "http://" + config.listen;
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    throw UsageError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP");
+  }
+  if (config.public_base_url.empty()) {
+    config.public_base_url = (config.tls_cert.empty() ? "http://" : "https://") + config.listen;
+  }
   while (config.public_base_url.ends_with('/')) config.public_base_url.pop_back();
   return true;
 }
-
 
 // JWKS URLs are fetched with the same verified-TLS client as FHIR data.
 auth::JwksFetcher jwks_fetcher(std::shared_ptr<http::FhirClient> client) {
@@ -230,6 +252,10 @@ std::string audience(const ServiceWiring& wiring, http::RouteKind kind,
 }
 
 http::Handlers make_handlers(ServiceWiring wiring) {
+  if (!wiring.metrics) wiring.metrics = std::make_shared<Metrics>();
+  if (wiring.fetcher) {
+    wiring.fetcher = std::make_shared<CountingFetcher>(wiring.fetcher, wiring.metrics);
+  }
   auto shared = std::make_shared<const ServiceWiring>(std::move(wiring));
   http::Handlers handlers;
   if (shared->verifier) {
@@ -242,6 +268,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       if (!identity) {
         // The reason, never the token (CDS Hooks best practice: 401 with no detail).
         spdlog::warn("401 for {}: {} ({})", aud, identity.error().field, identity.error().message);
+        shared->metrics->count_jwt_failure(identity.error().field);
         return std::move(identity).error();
       }
       return http::Caller{identity->iss, identity->sub, identity->tenant};
@@ -249,7 +276,10 @@ http::Handlers make_handlers(ServiceWiring wiring) {
   }
   handlers.discovery = [document = hooks::discovery_json()] { return document; };
   handlers.call = [shared](std::string_view id, std::string&& body, const http::Caller& caller) {
+    const ScopedLogContext log_context(next_request_id(), std::string(id));
     const auto start = std::chrono::steady_clock::now();
+    // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
+    const auto knowledge = shared->knowledge->load();
     const hooks::Decide decide = [&](const hooks::HookRequest& request,
                                      const std::function<Status()>& ensure) {
       PipelineInput input;
@@ -258,14 +288,18 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       input.ensure_clinical_data = ensure;
       input.fact_options = shared->fact_options;
       input.card_settings = shared->card_settings;
-      if (shared->store) {
-        // CONTRACT §6: the consult is durable before its response is sent.
-        input.record = [&](const ConsultOutcome& outcome) {
-          return shared->store->record_consults(
+      input.record = [&](const ConsultOutcome& outcome) -> Status {
+        if (shared->store) {
+          // CONTRACT §6: the consult is durable before its response is sent.
+          auto status = shared->store->record_consults(
               consult_records(outcome, caller, std::chrono::system_clock::now()));
-        };
-      }
-      return run_pipeline(*shared->knowledge, input);
+          if (!status) return status;
+        }
+        // Counted once recorded: a decision whose card was never sent is not a decision made.
+        for (const auto& decision : *outcome.decisions) shared->metrics->count_decision(decision);
+        return Ok{};
+      };
+      return run_pipeline(*knowledge, input);
     };
     auto result =
         hooks::call_service(id, std::move(body), *shared->fetcher, shared->call_options, decide);
@@ -282,6 +316,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
   };
   handlers.feedback = [shared](std::string_view id, std::string&& body,
                                const http::Caller& caller) {
+    const ScopedLogContext log_context(next_request_id(), std::string(id));
     const hooks::FeedbackSink sink = [&](const hooks::Feedback& feedback) -> Status {
       spdlog::info("feedback for {}: {} item(s)", feedback.service_id, feedback.items.size());
       if (!shared->store) return Ok{};
@@ -291,7 +326,8 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     return hooks::receive_feedback(id, std::move(body), shared->call_options.limits, sink);
   };
   handlers.ready = [shared]() -> Status {
-    if (!shared->knowledge) return make_error(ErrorCode::unavailable, "", "knowledge not loaded");
+    if (!shared->knowledge || !shared->knowledge->load())
+      return make_error(ErrorCode::unavailable, "", "knowledge not loaded");
     if (shared->store) {
       const auto health = shared->store->health();
       if (!health.writable) {
@@ -300,6 +336,20 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       }
     }
     return Ok{};
+  };
+  handlers.metrics = [shared] {
+    ScrapeSources sources;
+    sources.knowledge_version = [&] {
+      const auto knowledge = shared->knowledge ? shared->knowledge->load() : nullptr;
+      return knowledge ? knowledge->version : std::string();
+    };
+    if (shared->store) sources.audit_health = [&] { return shared->store->health(); };
+    return shared->metrics->render(sources);
+  };
+  handlers.observe = [metrics = shared->metrics](http::RouteKind kind, std::string_view id,
+                                                 unsigned status,
+                                                 std::chrono::steady_clock::duration duration) {
+    metrics->observe_request(kind, id, status, duration);
   };
   // "Flush audit": runs after the last in-flight request finished.
   handlers.drain = [shared] {
@@ -319,6 +369,7 @@ int run_serve(int argc, char** argv) {
     return 1;
   }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  configure_logging(config.log_format);  // validated by parse_config
 
   http::ServerOptions server_options;
   std::shared_ptr<const Knowledge> knowledge;
@@ -338,8 +389,11 @@ int run_serve(int argc, char** argv) {
     return 2;
   }
   server_options.threads = config.threads;
+  server_options.worker_threads = config.worker_threads;
   server_options.body_limit = config.body_limit;
   server_options.cors_origin = config.cors_origin;
+  server_options.tls_cert_file = config.tls_cert;
+  server_options.tls_key_file = config.tls_key;
   server_options.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   server_options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   server_options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
@@ -347,7 +401,11 @@ int run_serve(int argc, char** argv) {
   auto fetcher = std::make_shared<http::FhirClient>(
       http::FhirClientOptions{std::chrono::milliseconds(config.fhir_timeout_ms)});
   ServiceWiring wiring;
-  wiring.knowledge = knowledge;
+  const KnowledgeSources sources{config.knowledge, config.profiles, config.card_text};
+  const auto holder = std::make_shared<KnowledgeHolder>(knowledge);
+  const auto metrics = std::make_shared<Metrics>();
+  wiring.knowledge = holder;
+  wiring.metrics = metrics;
   wiring.fetcher = fetcher;
   wiring.fact_options.new_window = std::chrono::days(config.new_window_days);
   wiring.card_settings.qcdsm_id = config.qcdsm_id;
@@ -369,17 +427,38 @@ int run_serve(int argc, char** argv) {
   try {
     server.start();
   } catch (const std::exception& e) {
+    // Bind failures, and a TLS certificate or key that cannot be used (the message names it).
     spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
     return 2;
   }
+  // SIGHUP (systemd ExecReload) reloads the knowledge on a thread of its own, so a slow load
+  // never holds an I/O thread; the server's own signal_set keeps SIGINT/SIGTERM.
+  boost::asio::io_context reload_context;
+  boost::asio::signal_set hangup(reload_context, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;  // cancelled at shutdown
+      spdlog::info("SIGHUP: reloading knowledge");
+      reload_knowledge(*holder, sources, metrics.get());
+      await_hangup();
+    });
+  };
+  await_hangup();
+  std::thread reload_thread([&] { reload_context.run(); });
+  const auto stop_reloads = [&] {
+    reload_context.stop();
+    reload_thread.join();
+  };
   warn_about_trust(config);
   spdlog::info(
-      "vcf-cds {} listening on {}:{} ({} threads), public base URL {}, knowledge {}, "
+      "vcf-cds {} listening on {}:{} ({}, {} threads), public base URL {}, knowledge {}, "
       "audit {} ({}), new-window {} days",
-      VCF_CDS_VERSION, server_options.address, server.port(), config.threads,
-      config.public_base_url, knowledge->version, store->health().backend,
+      VCF_CDS_VERSION, server_options.address, server.port(),
+      config.tls_cert.empty() ? "plain HTTP" : "HTTPS", config.threads, config.public_base_url,
+      knowledge->version, store->health().backend,
       config.database_url.empty() ? config.data_dir : "database-url", config.new_window_days);
   server.wait();
+  stop_reloads();
   return 0;
 }
 

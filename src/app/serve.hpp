@@ -5,6 +5,8 @@
 #include <functional>
 #include <memory>
 
+#include "app/knowledge_reload.hpp"
+#include "app/metrics.hpp"
 #include "app/pipeline.hpp"
 #include "vcf_cds/audit.hpp"
 #include "vcf_cds/auth.hpp"
@@ -15,7 +17,8 @@ namespace vcf_cds::app {
 
 // What the HTTP handlers are wired to; the integration tests build the same wiring.
 struct ServiceWiring {
-  std::shared_ptr<const Knowledge> knowledge;
+  std::shared_ptr<KnowledgeHolder> knowledge;  // each call uses one snapshot; SIGHUP swaps it
+  std::shared_ptr<Metrics> metrics;            // null: make_handlers makes a private one
   std::shared_ptr<hooks::FhirFetcher> fetcher;
   facts::Options fact_options;
   hooks::CallOptions call_options;
@@ -27,7 +30,8 @@ struct ServiceWiring {
   std::function<void()> drain;               // extra work at shutdown, after the audit flush
 };
 
-// Discovery, service calls (hooks::call_service -> app::run_pipeline) and feedback.
+// Discovery, service calls (hooks::call_service -> app::run_pipeline), feedback and /metrics.
+// The FHIR fetcher is wrapped to count fetch errors; JWT refusals and decisions are counted too.
 http::Handlers make_handlers(ServiceWiring wiring);
 
 // argv[0] is "serve" or the program name; flags follow. Returns the exit code: 0 after a

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/time.hpp"
+
 namespace vcf_cds::cards {
 namespace {
 
@@ -29,14 +31,6 @@ bool linkable_pmid(std::string_view pmid) {
          std::all_of(pmid.begin(), pmid.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string format_date(std::chrono::sys_days day) {
-  const std::chrono::year_month_day ymd{day};
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buffer;
-}
-
 // "Condition/c1 (M80.08XA “Age-related osteoporosis…”, 2026-11-01)", escaped.
 std::string describe_source(const facts::Evidence& evidence) {
   std::string detail = evidence.source.code;
@@ -46,7 +40,7 @@ std::string describe_source(const facts::Evidence& evidence) {
   }
   if (evidence.date) {
     if (!detail.empty()) detail += ", ";
-    detail += format_date(*evidence.date);
+    detail += common::iso_date(*evidence.date);
   }
   if (!evidence.current) detail += detail.empty() ? "history" : ", history";
   std::string text = escape_markdown(evidence.source.reference);

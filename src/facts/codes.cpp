@@ -159,14 +159,6 @@ std::optional<FactKind> fact_kind_from_string(std::string_view text) {
   return from_names<FactKind>(text, kFactKindNames);
 }
 
-std::string format_day(std::chrono::sys_days day) {
-  const std::chrono::year_month_day ymd{day};
-  char buffer[32];  // room for any int year, so the format cannot truncate
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buffer;
-}
-
 std::string_view to_string(Region region) {
   const auto index = static_cast<std::size_t>(region);
   return index < kRegionNames.size() ? kRegionNames[index] : "none";

@@ -45,6 +45,5 @@ std::optional<Region> region_from_string(std::string_view text);  // to_string(R
 std::optional<Contrast> contrast_from_string(std::string_view text);
 std::optional<FactKind> fact_kind_from_string(std::string_view text);
 
-std::string format_day(std::chrono::sys_days day);  // "YYYY-MM-DD"
 
 }  // namespace vcf_cds::facts

@@ -54,7 +54,10 @@ int count_distinct_vcfs(const std::vector<Evidence>& vcfs) {
   std::vector<std::pair<std::string_view, std::string_view>> kept;
   bool unidentified = false;
   for (const Evidence& e : vcfs) {
-    const auto [code, site] = split_key(e.distinct_key);
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture bindings in a lambda.
+    const auto split = split_key(e.distinct_key);
+    const std::string_view code = split.first;
+    const std::string_view site = split.second;
     if (code.empty() && site.empty()) {
       unidentified = true;  // e.g. a SNOMED-only reason: cannot be told apart from the others
       continue;

@@ -2,6 +2,7 @@
 #include <array>
 #include <string>
 
+#include "common/time.hpp"
 #include "facts/codes.hpp"
 #include "vcf_cds/facts.hpp"
 
@@ -32,7 +33,7 @@ void append_source(std::string& out, const Evidence& evidence) {
   }
   if (evidence.date) {
     out += ", ";
-    out += format_day(*evidence.date);
+    out += common::iso_date(*evidence.date);
   }
   if (!evidence.current) out += ", history";
 }

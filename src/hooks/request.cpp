@@ -36,7 +36,14 @@ Result<std::string> optional_string(const rapidjson::Value& object, std::string_
   return std::string(json::view(*value));
 }
 
-Status parse_draft_orders(const rapidjson::Value& context, HookRequest& request) {
+Error too_large(std::string field, std::size_t count, std::size_t limit, std::string_view what) {
+  std::string message = field + " has " + std::to_string(count) + " " + std::string(what) +
+                        "; the limit is " + std::to_string(limit);
+  return make_error(ErrorCode::payload_too_large, std::move(field), std::move(message));
+}
+
+Status parse_draft_orders(const rapidjson::Value& context, HookRequest& request,
+                          const JsonLimits& limits) {
   const rapidjson::Value* bundle = json::find(context, "draftOrders");
   if (bundle == nullptr || bundle->IsNull()) {
     return invalid("context.draftOrders", "context.draftOrders is required");
@@ -48,6 +55,9 @@ Status parse_draft_orders(const rapidjson::Value& context, HookRequest& request)
   if (entries == nullptr || entries->IsNull()) return Ok{};  // an empty Bundle: nothing to rate
   if (!entries->IsArray()) {
     return invalid("context.draftOrders.entry", "context.draftOrders.entry must be an array");
+  }
+  if (entries->Size() > limits.max_draft_orders) {
+    return too_large("context.draftOrders", entries->Size(), limits.max_draft_orders, "entries");
   }
   for (const rapidjson::Value& entry : entries->GetArray()) {
     const rapidjson::Value* resource = json::find(entry, "resource");
@@ -94,7 +104,7 @@ Status parse_fhir_access(const rapidjson::Value& root, Consult& consult) {
   return Ok{};
 }
 
-Status parse_prefetch(const rapidjson::Value& root, Consult& consult) {
+Status parse_prefetch(const rapidjson::Value& root, Consult& consult, const JsonLimits& limits) {
   const rapidjson::Value* prefetch = json::find(root, "prefetch");
   if (prefetch == nullptr || prefetch->IsNull()) return Ok{};
   if (!prefetch->IsObject()) return invalid("prefetch", "prefetch must be an object");
@@ -103,6 +113,14 @@ Status parse_prefetch(const rapidjson::Value& root, Consult& consult) {
     const rapidjson::Value* value = json::find(*prefetch, key);
     if (value != nullptr && !value->IsNull() && !value->IsObject()) {
       return invalid("prefetch." + key, "prefetch." + key + " must be a FHIR resource or null");
+    }
+    const rapidjson::Value* entries = value != nullptr && value->IsObject()
+                                          ? json::find(*value, "entry")
+                                          : nullptr;
+    if (entries != nullptr && entries->IsArray() &&
+        entries->Size() > limits.max_prefetch_entries) {
+      return too_large("prefetch." + key, entries->Size(), limits.max_prefetch_entries,
+                       "Bundle entries");
     }
   }
   consult.prefetch = prefetch;
@@ -142,12 +160,12 @@ Status parse_request(Consult& consult, const ServiceDescriptor& service, const J
   auto encounter = optional_string(*context, "encounterId", "context.encounterId");
   if (!encounter) return std::move(encounter).error();
   request.encounter_id = std::move(*encounter);
-  if (Status orders = parse_draft_orders(*context, request); !orders) return orders;
+  if (Status orders = parse_draft_orders(*context, request, limits); !orders) return orders;
   if (service.hook == Hook::order_select) {
     if (Status selections = parse_selections(*context, request); !selections) return selections;
   }
   if (Status access = parse_fhir_access(root, consult); !access) return access;
-  return parse_prefetch(root, consult);
+  return parse_prefetch(root, consult, limits);
 }
 
 }  // namespace vcf_cds::hooks

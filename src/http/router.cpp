@@ -37,6 +37,7 @@ Route route(std::string_view method, std::string_view target) {
 
   if (path == "/healthz") return by_method(method, "GET", RouteKind::health);
   if (path == "/readyz") return by_method(method, "GET", RouteKind::ready);
+  if (path == "/metrics") return by_method(method, "GET", RouteKind::metrics);
   if (path == kPrefix) return by_method(method, "GET", RouteKind::discovery);
   if (!path.starts_with(kPrefix) || path[kPrefix.size()] != '/')
     return make(RouteKind::not_found, "");

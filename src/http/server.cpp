@@ -66,6 +66,7 @@ Server::~Server() {
 void Server::start() {
   Impl& impl = *impl_;
   const ServerOptions& options = impl.state->options;
+  impl.state->tls = detail::make_tls_context(options);  // before any session can exist
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(options.address), options.port);
   impl.listener = std::make_shared<detail::Listener>(impl.ioc, endpoint, impl.state);
   impl.listener->run();

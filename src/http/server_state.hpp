@@ -3,6 +3,7 @@
 // worker pool is never destroyed from one of its own threads.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
@@ -16,6 +17,10 @@ namespace vcf_cds::http::detail {
 
 class Session;
 
+// TLS 1.2+ server context from `options.tls_cert_file`/`tls_key_file`; null when both are empty.
+// Throws std::runtime_error naming the file that cannot be used (start-up).
+std::unique_ptr<boost::asio::ssl::context> make_tls_context(const ServerOptions& options);
+
 struct ServerState {
   ServerState(ServerOptions opts, Handlers hs, unsigned workers)
       : options(std::move(opts)), handlers(std::move(hs)), worker_pool(workers) {}
@@ -24,6 +29,7 @@ struct ServerState {
   const Handlers handlers;
   boost::asio::thread_pool worker_pool;  // blocking handlers run here, never on I/O threads
   std::atomic<bool> draining{false};     // set once by shutdown; sessions stop keeping alive
+  std::unique_ptr<boost::asio::ssl::context> tls;  // set by Server::start; null: plain HTTP
 
   // Live sessions, so shutdown can close the idle ones (weak: a session dies with its socket).
   void add(const std::shared_ptr<Session>& session);

@@ -56,11 +56,32 @@ bool is_disconnect(beast::error_code ec) {
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state)
-    : stream_(std::move(socket)), state_(std::move(state)) {}
+    : stream_(std::move(socket), state->tls.get()), state_(std::move(state)) {}
 
 void Session::run() {
   // The socket's executor is this session's strand; start there.
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_wait(); });
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->stream_.is_tls()) return self->do_handshake();
+    self->do_wait();
+  });
+}
+
+void Session::do_handshake() {
+  // The handshake counts as the start of the first request: a client that connects and stalls
+  // (or speaks plain HTTP) is dropped after the header timeout, like a slow header.
+  stream_.expires_after(state_->options.header_timeout);
+  stream_.tls().async_handshake(
+      asio::ssl::stream_base::server,
+      beast::bind_front_handler(&Session::on_handshake, shared_from_this()));
+}
+
+void Session::on_handshake(beast::error_code ec) {
+  if (ec) {
+    // Old protocol versions, plain HTTP, scanners: nothing to answer in TLS; just close.
+    spdlog::debug("TLS handshake failed: {}", ec.message());
+    return stream_.close();
+  }
+  do_wait();
 }
 
 void Session::shutdown() {
@@ -87,6 +108,9 @@ void Session::on_wait(beast::error_code ec, std::size_t bytes) {
 }
 
 void Session::do_read_header() {
+  started_ = std::chrono::steady_clock::now();
+  observed_kind_ = RouteKind::not_found;  // an unreadable request counts as "other"
+  observed_service_.clear();
   parser_.emplace();
   parser_->body_limit(state_->options.body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
@@ -159,6 +183,8 @@ void Session::handle_request() {
   Response response;
   try {
     matched = route(request.method_string(), request.target());
+    observed_kind_ = matched.kind;
+    observed_service_ = matched.service_id;
     switch (matched.kind) {
       case RouteKind::call:
       case RouteKind::feedback:
@@ -175,6 +201,14 @@ void Session::handle_request() {
           response = Response{200, "text/plain", "ready", {}};
         } else {
           response = Response{503, "text/plain", "not ready: " + status.error().message, {}};
+        }
+        break;
+      case RouteKind::metrics:
+        if (state_->handlers.metrics) {
+          response = Response{200, "text/plain; version=0.0.4; charset=utf-8",
+                              state_->handlers.metrics(), {}};
+        } else {
+          response = error_response(make_error(ErrorCode::not_found, "", "metrics are off"));
         }
         break;
       case RouteKind::discovery:
@@ -225,6 +259,10 @@ void Session::dispatch_to_worker(Route matched) {
 
 void Session::do_write(Response response, bool close) {
   const ServerOptions& options = state_->options;
+  if (state_->handlers.observe) {
+    state_->handlers.observe(observed_kind_, observed_service_, response.status,
+                             std::chrono::steady_clock::now() - started_);
+  }
   response_ = {static_cast<bhttp::status>(response.status), version_};
   response_.set(bhttp::field::server, "vcf-cds/" VCF_CDS_VERSION);
   // CORS on every response, errors included, or browsers hide them (digest §7.3).
@@ -259,18 +297,21 @@ void Session::do_linger() {
   beast::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   stream_.expires_after(kLingerTimeout);
-  stream_.async_read_some(asio::buffer(drain_buffer_),
+  // Discarded bytes need no decryption: read the TCP layer directly, TLS or not.
+  stream_.tcp().async_read_some(asio::buffer(drain_buffer_),
                           beast::bind_front_handler(&Session::on_linger, shared_from_this()));
 }
 
 void Session::on_linger(beast::error_code ec, std::size_t bytes) {
   drained_ += bytes;
   if (ec || drained_ > kMaxDrainBytes) return stream_.close();
-  stream_.async_read_some(asio::buffer(drain_buffer_),
+  stream_.tcp().async_read_some(asio::buffer(drain_buffer_),
                           beast::bind_front_handler(&Session::on_linger, shared_from_this()));
 }
 
 void Session::do_close() {
+  // Over TLS this is a TCP half-close without close_notify: responses are framed by
+  // Content-Length, so a truncation cannot go unnoticed, and a slow peer cannot hold us here.
   beast::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   // The socket closes when the last handler holding this session returns.

@@ -1,15 +1,19 @@
-// One HTTP/1.1 connection: read -> route -> handle (inline or on the worker pool) -> write, with
-// keep-alive, `Expect: 100-continue`, body/header limits and per-phase timeouts.
+// One HTTP/1.1 connection, over TLS when configured: (handshake) -> read -> route -> handle
+// (inline or on the worker pool) -> write, with keep-alive, `Expect: 100-continue`, body/header
+// limits and per-phase timeouts.
 #pragma once
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "http/server_state.hpp"
+#include "http/stream.hpp"
 
 namespace vcf_cds::http::detail {
 
@@ -25,6 +29,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
+  void do_handshake();
+  void on_handshake(boost::beast::error_code ec);
   void do_wait();
   void on_wait(boost::beast::error_code ec, std::size_t bytes);
   void do_read_header();
@@ -42,7 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_linger(boost::beast::error_code ec, std::size_t bytes);
   void do_close();
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;  // TLS when the server has a certificate
   boost::beast::flat_buffer buffer_;
   std::optional<request_parser> parser_;  // fresh per message: parsers are single-use
   boost::beast::http::response<boost::beast::http::empty_body> continue_;
@@ -53,6 +59,10 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;  // of the request being answered
   bool keep_alive_ = false;
   std::size_t drained_ = 0;
+  // For Handlers::observe: the request's route and when its first byte arrived.
+  RouteKind observed_kind_ = RouteKind::not_found;
+  std::string observed_service_;
+  std::chrono::steady_clock::time_point started_;
   std::array<char, 4096> drain_buffer_{};
 };
 

@@ -1,0 +1,91 @@
+// Process metrics for `GET /metrics` (Prometheus text exposition format 0.0.4, issue #9).
+//
+// Fixed label sets (endpoints, histogram buckets, reload results) are plain atomics so the hot
+// path takes no lock; label sets only known at run time (status, service, decision, JWT reason)
+// are counted in a mutex-protected map — a handful of increments per request is cheap next to a
+// FHIR fetch. Gauges that another component owns (audit store, knowledge version) are read at
+// scrape time through `ScrapeSources`, so nothing is double-bookkept.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "vcf_cds/audit.hpp"
+#include "vcf_cds/criteria.hpp"
+#include "vcf_cds/hooks.hpp"
+#include "vcf_cds/http.hpp"
+
+namespace vcf_cds::app {
+
+// Label values for `endpoint`: discovery|call|feedback|health|ready|metrics|other.
+std::string_view endpoint_label(http::RouteKind kind);
+// "usually-appropriate" | "may-be-appropriate" | "usually-not-appropriate" | "no-criteria-apply".
+std::string decision_category_label(const criteria::Decision& decision);
+// `"` `\` and newline escaped as the exposition format requires for label values.
+std::string escape_label_value(std::string_view value);
+
+// What the scrape reads from other components; empty functions are skipped.
+struct ScrapeSources {
+  std::function<audit::Health()> audit_health;
+  std::function<std::string()> knowledge_version;
+};
+
+class Metrics {
+ public:
+  static constexpr std::array<double, 12> kBuckets{.001, .0025, .005, .01, .025, .05,
+                                                   .1,   .25,   .5,   1,   2.5,  5};
+  static constexpr std::size_t kEndpoints = 7;
+
+  // One written response. `service_id` is only kept when it names a known service (an
+  // arbitrary URL segment must not create label sets without bound).
+  void observe_request(http::RouteKind kind, std::string_view service_id, unsigned status,
+                       std::chrono::steady_clock::duration duration);
+  void count_decision(const criteria::Decision& decision);
+  void count_jwt_failure(std::string_view reason);
+  void count_fhir_fetch_error();
+  void count_reload(bool ok);
+
+  // The whole exposition text.
+  std::string render(const ScrapeSources& sources) const;
+
+ private:
+  struct Histogram {
+    std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets{};  // non-cumulative
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<std::uint64_t> sum_ns{0};
+  };
+  using LabelCounts = std::map<std::string, std::uint64_t>;  // rendered label set -> count
+
+  void increment(LabelCounts& counts, std::string labels);
+
+  std::array<Histogram, kEndpoints> durations_;
+  std::atomic<std::uint64_t> fhir_fetch_errors_{0};
+  std::atomic<std::uint64_t> reloads_ok_{0};
+  std::atomic<std::uint64_t> reloads_failed_{0};
+  mutable std::mutex mutex_;  // guards the maps below
+  LabelCounts requests_;
+  LabelCounts decisions_;
+  LabelCounts jwt_failures_;
+};
+
+// Counts fetches that fail (transport error) or answer a non-2xx status, then passes through.
+class CountingFetcher : public hooks::FhirFetcher {
+ public:
+  CountingFetcher(std::shared_ptr<hooks::FhirFetcher> inner, std::shared_ptr<Metrics> metrics)
+      : inner_(std::move(inner)), metrics_(std::move(metrics)) {}
+  Result<hooks::FhirResponse> get(std::string_view url, std::string_view bearer_token) override;
+
+ private:
+  std::shared_ptr<hooks::FhirFetcher> inner_;
+  std::shared_ptr<Metrics> metrics_;
+};
+
+}  // namespace vcf_cds::app
