@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vcf_cds/hooks.hpp"
 #include "vcf_cds/result.hpp"
@@ -38,6 +40,7 @@ struct Response {
   std::string content_type;  // empty: no body
   std::string body;
   std::string allow;  // `Allow` header for 405 and preflight
+  std::vector<std::pair<std::string, std::string>> headers;  // extra (e.g. the console's CSP)
 };
 
 // Status + OperationOutcome body; 401 has an empty body (CONTRACT §6).
@@ -52,6 +55,7 @@ enum class RouteKind {
   preflight,  // OPTIONS on any of the above
   health,     // GET /healthz: the process is alive
   ready,      // GET /readyz: knowledge loaded and audit store writable
+  console,    // GET|POST /console/...: the review console (own bearer token, off by default)
   metrics,    // GET /metrics: Prometheus text exposition
   not_found,
   method_not_allowed,
@@ -108,6 +112,11 @@ struct Handlers {
   // POST /cds-services/{id}/feedback: 200 with an empty body on success. Worker thread.
   std::function<Status(std::string_view service_id, std::string&& body, const Caller& caller)>
       feedback;
+  // /console/... (static pages and the console's JSON API). Worker thread; it checks its own
+  // token, not the CDS Hooks JWT. Empty: 404, the console is off.
+  std::function<Response(std::string_view method, std::string_view target,
+                         std::string_view authorization, std::string&& body)>
+      console;
   // GET /readyz: ok, or the reason the service is not ready (503). Empty: always ready.
   std::function<Status()> ready;
   // After the last in-flight request finished during shutdown ("flush audit").

@@ -60,6 +60,8 @@ struct ServeConfig {
   std::string canonical_base;
   std::string tls_cert;
   std::string tls_key;
+  std::string console_token;  // "auto": a random token printed at start-up
+  std::string console_dir;
 };
 
 class UsageError : public std::runtime_error {
@@ -113,6 +115,11 @@ po::options_description describe_options(ServeConfig& c) {
        "pama-rating-qcdsm-consulted value (a site's CMS G-code)")
       ("canonical-base", po::value(&c.canonical_base)->default_value("https://vcf-cds.example.org/fhir"),
        "canonical base of the project's FHIR CodeSystem and AUC identifiers")
+      ("console-token", po::value(&c.console_token),
+       "bearer token for the review console at /console/ (off when unset; 'auto' prints a "
+       "random one at start-up)")
+      ("console-dir", po::value(&c.console_dir)->default_value("deploy/console"),
+       "the console's static files")
       ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS (with --tls-key)")
       ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
   // clang-format on
@@ -325,6 +332,31 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     };
     return hooks::receive_feedback(id, std::move(body), shared->call_options.limits, sink);
   };
+  if (!shared->console_token.empty()) {
+    handlers.console = [shared](std::string_view method, std::string_view target,
+                                std::string_view authorization, std::string&& body) {
+      const auto knowledge = shared->knowledge->load();  // one version for the whole request
+      ConsoleContext context;
+      context.root = shared->console_dir;
+      context.token = shared->console_token;
+      context.knowledge = knowledge.get();
+      context.examples = shared->console_examples.get();
+      context.store = shared->store.get();
+      context.fact_options = shared->fact_options;
+      auto answer = console_handle(context, method, target, authorization, body,
+                                   std::chrono::system_clock::now());
+      http::Response response{static_cast<unsigned>(answer.status), std::move(answer.content_type),
+                              std::move(answer.body), {}, {}};
+      for (auto& [name, value] : answer.headers) {
+        if (name == "Allow") {
+          response.allow = value;
+        } else {
+          response.headers.emplace_back(std::move(name), std::move(value));
+        }
+      }
+      return response;
+    };
+  }
   handlers.ready = [shared]() -> Status {
     if (!shared->knowledge || !shared->knowledge->load())
       return make_error(ErrorCode::unavailable, "", "knowledge not loaded");
@@ -412,6 +444,26 @@ int run_serve(int argc, char** argv) {
   wiring.card_settings.canonical_base = config.canonical_base;
   wiring.public_base_url = config.public_base_url;
   wiring.allow_anonymous = config.allow_unauthenticated;
+  if (!config.console_token.empty()) {
+    wiring.console_token =
+        config.console_token == "auto" ? cards::random_uuid() : config.console_token;
+    wiring.console_dir = config.console_dir;
+    try {
+      wiring.console_examples = load_example_codes(wiring.console_dir / "example-codes.json");
+      if (auto checked = check_example_codes(*wiring.console_examples, *knowledge->terminology);
+          !checked) {
+        throw std::runtime_error(checked.error().message);
+      }
+    } catch (const std::exception& e) {
+      spdlog::critical("start-up failed: console: {}", e.what());
+      return 2;
+    }
+    if (config.console_token == "auto") {
+      // Printed once so the person who started the quick start can open the console.
+      std::cerr << "review console: " << config.public_base_url
+                << "/console/  (API token: " << wiring.console_token << ")\n";
+    }
+  }
   try {
     wiring.verifier = make_verifier(config, fetcher);
     wiring.store = open_audit_store(config);

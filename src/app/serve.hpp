@@ -7,6 +7,7 @@
 
 #include "app/knowledge_reload.hpp"
 #include "app/metrics.hpp"
+#include "app/console_api.hpp"
 #include "app/pipeline.hpp"
 #include "vcf_cds/audit.hpp"
 #include "vcf_cds/auth.hpp"
@@ -27,6 +28,10 @@ struct ServiceWiring {
   std::shared_ptr<auth::Verifier> verifier;  // null: no JWT checks at all
   bool allow_anonymous = false;              // --allow-unauthenticated: no token is accepted
   std::shared_ptr<audit::Store> store;       // null: nothing recorded (tests only)
+  // The review console (/console/): off unless a token is set.
+  std::string console_token;
+  std::filesystem::path console_dir;
+  std::shared_ptr<const ExampleCodes> console_examples;
   std::function<void()> drain;               // extra work at shutdown, after the audit flush
 };
 

@@ -20,8 +20,15 @@ constexpr std::chrono::seconds kLingerTimeout{1};
 
 // A blocking handler's result as a Response; the worker-side catch-all maps surprises to 500.
 Response run_handler(const Handlers& handlers, const Route& route, std::string&& body,
-                     std::string_view authorization) {
+                     std::string_view authorization, std::string_view method,
+                     std::string_view target) {
   try {
+    if (route.kind == RouteKind::console) {
+      if (!handlers.console) {
+        return error_response(make_error(ErrorCode::not_found, "", "the console is off"));
+      }
+      return handlers.console(method, target, authorization, std::move(body));
+    }
     Caller caller;
     if (handlers.authenticate) {
       auto who = handlers.authenticate(route.kind, route.service_id, authorization);
@@ -31,12 +38,12 @@ Response run_handler(const Handlers& handlers, const Route& route, std::string&&
     if (route.kind == RouteKind::call && handlers.call) {
       auto result = handlers.call(route.service_id, std::move(body), caller);
       if (!result) return error_response(result.error());
-      return Response{200, "application/json", std::move(*result), {}};
+      return Response{200, "application/json", std::move(*result), {}, {}};
     }
     if (route.kind == RouteKind::feedback && handlers.feedback) {
       Status status = handlers.feedback(route.service_id, std::move(body), caller);
       if (!status) return error_response(status.error());
-      return Response{200, {}, {}, {}};  // Sandbox ignores the body; 2.0 defines none
+      return Response{200, {}, {}, {}, {}};  // Sandbox ignores the body; 2.0 defines none
     }
     return error_response(make_error(ErrorCode::not_found, "", "endpoint not configured"));
   } catch (const std::exception& e) {
@@ -188,25 +195,26 @@ void Session::handle_request() {
     switch (matched.kind) {
       case RouteKind::call:
       case RouteKind::feedback:
+      case RouteKind::console:
         return dispatch_to_worker(std::move(matched));
       case RouteKind::preflight:
         response.status = 204;
         response.allow = matched.allow;
         break;
       case RouteKind::health:
-        response = Response{200, "text/plain", "ok", {}};
+        response = Response{200, "text/plain", "ok", {}, {}};
         break;
       case RouteKind::ready:
         if (auto status = state_->handlers.ready ? state_->handlers.ready() : Status(Ok{}); status) {
-          response = Response{200, "text/plain", "ready", {}};
+          response = Response{200, "text/plain", "ready", {}, {}};
         } else {
-          response = Response{503, "text/plain", "not ready: " + status.error().message, {}};
+          response = Response{503, "text/plain", "not ready: " + status.error().message, {}, {}};
         }
         break;
       case RouteKind::metrics:
         if (state_->handlers.metrics) {
           response = Response{200, "text/plain; version=0.0.4; charset=utf-8",
-                              state_->handlers.metrics(), {}};
+                              state_->handlers.metrics(), {}, {}};
         } else {
           response = error_response(make_error(ErrorCode::not_found, "", "metrics are off"));
         }
@@ -219,7 +227,7 @@ void Session::handle_request() {
             break;
           }
         }
-        response = Response{200, "application/json", state_->handlers.discovery(), {}};
+        response = Response{200, "application/json", state_->handlers.discovery(), {}, {}};
         break;
       case RouteKind::method_not_allowed:
         response = error_response(make_error(
@@ -243,14 +251,18 @@ void Session::handle_request() {
 void Session::dispatch_to_worker(Route matched) {
   std::string body = std::move(parser_->get().body());
   std::string authorization(parser_->get()[bhttp::field::authorization]);
+  std::string method(parser_->get().method_string());
+  std::string target(parser_->get().target());
   // A tracked executor keeps io_context::run() alive while the worker holds the request, so a
   // graceful shutdown still delivers its reply; the reply is posted back to this strand.
   auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
   asio::post(state_->worker_pool, [self = shared_from_this(), home, matched = std::move(matched),
                                    body = std::move(body),
-                                   authorization = std::move(authorization)]() mutable {
+                                   authorization = std::move(authorization),
+                                   method = std::move(method),
+                                   target = std::move(target)]() mutable {
     Response response =
-        run_handler(self->state_->handlers, matched, std::move(body), authorization);
+        run_handler(self->state_->handlers, matched, std::move(body), authorization, method, target);
     asio::post(home, [self, response = std::move(response)]() mutable {
       self->do_write(std::move(response), false);
     });
@@ -272,6 +284,7 @@ void Session::do_write(Response response, bool close) {
   response_.set(bhttp::field::access_control_allow_methods, "GET, POST, OPTIONS");
   if (response.status == 204) response_.set(bhttp::field::access_control_max_age, "600");
   if (!response.allow.empty()) response_.set(bhttp::field::allow, response.allow);
+  for (const auto& [name, value] : response.headers) response_.set(name, value);
   if (!response.content_type.empty()) {
     response_.set(bhttp::field::content_type, response.content_type);
   }
