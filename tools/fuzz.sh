@@ -21,7 +21,7 @@ cp tests/fixtures/hooks/*.json "$corpus"/
 find tests/fuzz/regressions -type f ! -name '.*' -exec cp {} "$corpus"/ \;
 mkdir -p build/fuzz/artifacts
 
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions="$root/tests/fuzz/ubsan.supp" \
   build/fuzz/tests/fuzz/request_fuzzer "$corpus" -dict=tests/fuzz/request.dict \
   -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
   -artifact_prefix="$root/build/fuzz/artifacts/"

@@ -236,7 +236,6 @@ Status check_example_codes(const ExampleCodes& examples, const facts::Terminolog
 
 namespace console {
 
-
 void build_example_request(const ExampleCode& example, std::chrono::sys_days today,
                            TryRequest& out) {
   Builder b(out.doc);

@@ -58,5 +58,4 @@ void build_try_request(const ExampleCodes& examples, const TryFacts& facts,
 void build_example_request(const ExampleCode& example, std::chrono::sys_days today,
                            TryRequest& out);
 
-
 }  // namespace vcf_cds::app::console

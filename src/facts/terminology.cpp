@@ -97,8 +97,8 @@ void Terminology::add_target(std::string key, MapTarget target, const Coding& so
   // Only a code that is orderable on its own can be suggested (not CT + 62284).
   if (target.depends_on.empty()) {
     const int rank = system_rank(source.system);
-    auto [it, inserted] =
-        orderable_.try_emplace(orderable_key(target.row_name, target.region), source, rank);
+    auto [it, inserted] = orderable_.try_emplace(orderable_key(target.row_name, target.region),
+                                                 Orderable{source, rank});
     if (!inserted && rank < it->second.rank) it->second = Orderable{source, rank};
   }
   targets_[std::move(key)].push_back(std::move(target));

@@ -9,6 +9,7 @@
 namespace vcf_cds::hooks {
 namespace {
 
+constexpr std::size_t kUtf8Padding = 3;  // the longest UTF-8 tail after a lead byte
 constexpr unsigned kParseFlags =
     rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
 
@@ -49,6 +50,11 @@ Status parse_json(JsonDocument& doc, const JsonLimits& limits) {
   if (doc.text.find('\0') != std::string::npos) {
     return make_error(ErrorCode::bad_request, "", "body contains a NUL byte");
   }
+  // RapidJSON's UTF-8 validation takes a multi-byte sequence's continuation bytes without
+  // stopping at the terminator: a body ending in a lead byte (0xF0) made it read and write up to
+  // 3 bytes past the buffer (found by tests/fuzz; regressions/utf8-lead-byte-at-end.json).
+  // The padding is never parsed: parsing ends at the first NUL.
+  doc.text.append(kUtf8Padding, '\0');
   if (doc.dom.ParseInsitu<kParseFlags>(doc.text.data()).HasParseError()) {
     return make_error(ErrorCode::bad_request, "",
                       std::string("malformed JSON at offset ") +

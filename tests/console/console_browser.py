@@ -157,12 +157,18 @@ def http_checks(h, summary):
     status, headers, body = h.request("GET", "/console/", token=False)
     check(status == 200 and b"<html" in body, "GET /console/ serves index.html without a token")
     check("script-src 'self'" in headers.get("Content-Security-Policy", ""), "pages carry a CSP")
-    check(h.request("GET", "/console/api/criteria", token=False)[0] == 401, "API without a token: 401")
+    status, headers, _ = h.request("GET", "/console", token=False)
+    check(status == 308 and headers.get("Location") == "/console/", "GET /console redirects to /console/")
+    status, headers, body = h.request("GET", "/console/api/criteria", token=False)
+    check(status == 401 and not body, "API without a token: 401, empty body")
+    check(headers.get("WWW-Authenticate", "").startswith("Bearer"), "401 names the Bearer scheme")
     check(h.request("GET", "/console/api/criteria", token="wrong")[0] == 401, "API with a wrong token: 401")
     for path in ("/console/../CMakeLists.txt", "/console/%2e%2e/CMakeLists.txt",
                  "/console/..%2f..%2fCMakeLists.txt", "/console/example-codes.json/../../README.md"):
         check(h.request("GET", path, token=False)[0] == 404, f"traversal {path}: 404")
 
+    status, headers, _ = h.request("GET", "/console/api/criteria")
+    check(headers.get("Cache-Control") == "no-store", "API answers are not cached")
     status, criteria = h.json("GET", "/console/api/criteria")
     check(status == 200 and len(criteria["variants"]) == 9, "criteria: 9 variants")
     check(sum(len(v["rows"]) for v in criteria["variants"]) == 71, "criteria: 71 rows")

@@ -18,6 +18,7 @@ using namespace vcf_cds::testing;
 namespace ssl = boost::asio::ssl;
 
 // An EC P-256 certificate for localhost and 127.0.0.1, valid for one day, made once per run.
+// An EC P-256 certificate for localhost and 127.0.0.1, valid for one day, made once per run.
 struct TestCertificate {
   TestCertificate() {
     const std::string command =

@@ -162,7 +162,7 @@ TEST_SUITE("console") {
     CHECK(at(doc, "/decision/facts/pediatric").GetBool());
   }
 
-  TEST_CASE("console_try: no VCF -> PAMA no-criteria-apply; other orders -> nothing") {
+  TEST_CASE("console_try: no VCF -> PAMA no-criteria-apply, other orders -> nothing") {
     const auto none = try_it(request("{}", "72148"));
     REQUIRE(none.status == 200);
     const auto doc = parse(none.body);
