@@ -94,7 +94,9 @@ constexpr FC feedback_columns[] = {
 #undef VCF_INT
 
 std::string placeholder(Dialect dialect, std::size_t n) {
-  return (dialect == Dialect::sqlite ? "?" : "$") + std::to_string(n);
+  std::string text(1, dialect == Dialect::sqlite ? '?' : '$');
+  text += std::to_string(n);
+  return text;
 }
 
 std::string sql_type(Dialect dialect, Type type) {
