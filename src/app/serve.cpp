@@ -460,8 +460,9 @@ int run_serve(int argc, char** argv) {
     }
     if (config.console_token == "auto") {
       // Printed once so the person who started the quick start can open the console.
-      std::cerr << "review console: " << config.public_base_url
-                << "/console/  (API token: " << wiring.console_token << ")\n";
+      // The token rides in the fragment, which browsers never send to the server.
+      std::cerr << "review console: " << config.public_base_url << "/console/#token="
+                << wiring.console_token << "\n";
     }
   }
   try {
