@@ -89,8 +89,8 @@ struct JsonLimits {
   std::size_t max_elements = 500'000;  // values of any kind, counted over the whole document
   // Call bodies only (parse_request): payload_too_large naming the member. A real order entry
   // session drafts a handful of orders; thousands would only multiply decision and audit work.
-  std::size_t max_draft_orders = 100;           // context.draftOrders.entry
-  std::size_t max_prefetch_entries = 5'000;     // prefetch.<key>.entry, per key
+  std::size_t max_draft_orders = 100;        // context.draftOrders.entry
+  std::size_t max_prefetch_entries = 5'000;  // prefetch.<key>.entry, per key
 };
 
 // A JSON text and its DOM, parsed in situ: the DOM's strings point into `text`.

@@ -114,11 +114,9 @@ Status parse_prefetch(const rapidjson::Value& root, Consult& consult, const Json
     if (value != nullptr && !value->IsNull() && !value->IsObject()) {
       return invalid("prefetch." + key, "prefetch." + key + " must be a FHIR resource or null");
     }
-    const rapidjson::Value* entries = value != nullptr && value->IsObject()
-                                          ? json::find(*value, "entry")
-                                          : nullptr;
-    if (entries != nullptr && entries->IsArray() &&
-        entries->Size() > limits.max_prefetch_entries) {
+    const rapidjson::Value* entries =
+        value != nullptr && value->IsObject() ? json::find(*value, "entry") : nullptr;
+    if (entries != nullptr && entries->IsArray() && entries->Size() > limits.max_prefetch_entries) {
       return too_large("prefetch." + key, entries->Size(), limits.max_prefetch_entries,
                        "Bundle entries");
     }

@@ -312,14 +312,14 @@ void Session::do_linger() {
   stream_.expires_after(kLingerTimeout);
   // Discarded bytes need no decryption: read the TCP layer directly, TLS or not.
   stream_.tcp().async_read_some(asio::buffer(drain_buffer_),
-                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+                                beast::bind_front_handler(&Session::on_linger, shared_from_this()));
 }
 
 void Session::on_linger(beast::error_code ec, std::size_t bytes) {
   drained_ += bytes;
   if (ec || drained_ > kMaxDrainBytes) return stream_.close();
   stream_.tcp().async_read_some(asio::buffer(drain_buffer_),
-                          beast::bind_front_handler(&Session::on_linger, shared_from_this()));
+                                beast::bind_front_handler(&Session::on_linger, shared_from_this()));
 }
 
 void Session::do_close() {
