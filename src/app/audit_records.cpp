@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_write.hpp"
 #include "common/time.hpp"
 
 namespace vcf_cds::app {
@@ -10,10 +11,7 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void key_str(Writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
+using common::key_str;
 
 std::string_view tri(facts::Tri value) {
   switch (value) {

@@ -12,17 +12,14 @@
 #include "app/console_api.hpp"
 #include "vcf_cds/result.hpp"
 
+#include "common/json_write.hpp"
+
 namespace vcf_cds::app::console {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using JsonWriter = common::JsonWriter;
 
-inline void write_string(JsonWriter& w, std::string_view text) {
-  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-inline void key_str(JsonWriter& w, const char* key, std::string_view text) {
-  w.Key(key);
-  write_string(w, text);
-}
+using common::key_str;
+using common::write_string;
 inline void key_int(JsonWriter& w, const char* key, long long value) {
   w.Key(key);
   w.Int64(value);

@@ -3,6 +3,7 @@
 #include <rapidjson/writer.h>
 
 #include "cards/card_text.hpp"
+#include "common/json_write.hpp"
 #include "cards/detail.hpp"
 #include "vcf_cds/cards.hpp"
 
@@ -13,13 +14,8 @@ using criteria::Category;
 using criteria::Decision;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void str(Writer& w, std::string_view text) {
-  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-void key_str(Writer& w, const char* key, std::string_view text) {
-  w.Key(key);
-  str(w, text);
-}
+using common::key_str;
+constexpr auto str = common::write_string;
 
 // Copies `name` from the draft order when present (subject, encounter, requester, reasons).
 void copy_member(Writer& w, const rapidjson::Value& order, const char* name) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cards/card_text.hpp"
+#include "common/json_write.hpp"
 #include "cards/detail.hpp"
 #include "vcf_cds/cards.hpp"
 
@@ -24,13 +25,8 @@ constexpr const char* kPamaConsultId = "http://fhir.org/argonaut/Extension/pama-
 constexpr const char* kPamaQcdsm = "http://fhir.org/argonaut/Extension/pama-rating-qcdsm-consulted";
 constexpr const char* kPamaAucApplied = "http://fhir.org/argonaut/Extension/pama-rating-auc-applied";
 
-void str(Writer& w, std::string_view text) {
-  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-void key_str(Writer& w, const char* key, std::string_view text) {
-  w.Key(key);
-  str(w, text);
-}
+using common::key_str;
+constexpr auto str = common::write_string;
 
 const char* pama_code(const Decision& d) {
   if (d.outcome != Outcome::rated) return "no-criteria-apply";
