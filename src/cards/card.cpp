@@ -15,7 +15,6 @@ using criteria::Decision;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 using common::key_str;
-constexpr auto str = common::write_string;
 
 // Copies `name` from the draft order when present (subject, encounter, requester, reasons).
 void copy_member(Writer& w, const rapidjson::Value& order, const char* name) {

@@ -26,7 +26,6 @@ constexpr const char* kPamaQcdsm = "http://fhir.org/argonaut/Extension/pama-rati
 constexpr const char* kPamaAucApplied = "http://fhir.org/argonaut/Extension/pama-rating-auc-applied";
 
 using common::key_str;
-constexpr auto str = common::write_string;
 
 const char* pama_code(const Decision& d) {
   if (d.outcome != Outcome::rated) return "no-criteria-apply";
