@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "common/json_text.hpp"
 #include "common/sha256.hpp"
 
 namespace vcf_cds::audit::detail {
@@ -13,46 +14,11 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == 0) return false;
-    std::size_t extra = 0;
-    std::uint32_t code = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, code = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, code = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      code = (code << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are invalid (PostgreSQL agrees).
-    static constexpr std::uint32_t min_code[] = {0, 0x80, 0x800, 0x10000};
-    if (code < min_code[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 // Collects the first bad field; later checks are skipped once one failed.
 class Checker {
  public:
   void text(std::string_view field, std::string_view value) {
-    if (ok() && !valid_utf8(value)) {
+    if (ok() && !common::is_utf8_without_nul(value)) {
       error_ = make_error(ErrorCode::bad_request, "audit." + std::string(field),
                           "audit record field holds a NUL byte or invalid UTF-8");
     }
@@ -75,23 +41,56 @@ class Checker {
   Error error_;
 };
 
-void key(Writer& w, std::string_view name) {
-  w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-}
-void str(Writer& w, std::string_view name, std::string_view value) {
-  key(w, name);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void strings(Writer& w, std::string_view name, const std::vector<std::string>& values) {
-  key(w, name);
-  w.StartArray();
-  for (const auto& v : values) w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  w.EndArray();
-}
-void integer(Writer& w, std::string_view name, std::int64_t value) {
-  key(w, name);
-  w.Int64(value);
-}
+// The canonical JSON is written by hand rather than through rapidjson::Writer: the writer thread
+// hashes every record, and the card alone is ~6 KB of JSON text to escape. Separators and number
+// formats are the Writer's, so chains written before this change still verify.
+class CanonicalWriter {
+ public:
+  explicit CanonicalWriter(std::size_t reserve) {
+    out_.reserve(reserve);
+    out_ += '{';
+  }
+  void str(std::string_view name, std::string_view value) {
+    key(name);
+    common::append_json_string(out_, value);
+  }
+  void strings(std::string_view name, const std::vector<std::string>& values) {
+    key(name);
+    out_ += '[';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out_ += ',';
+      common::append_json_string(out_, values[i]);
+    }
+    out_ += ']';
+  }
+  void integer(std::string_view name, std::int64_t value) {
+    key(name);
+    out_ += std::to_string(value);
+  }
+  void boolean(std::string_view name, bool value) {
+    key(name);
+    out_ += value ? "true" : "false";
+  }
+  void real(std::string_view name, double value) {
+    key(name);
+    rapidjson::StringBuffer buffer;  // RapidJSON's shortest round-trip form (Grisu2)
+    Writer w(buffer);
+    w.Double(value);
+    out_.append(buffer.GetString(), buffer.GetSize());
+  }
+  std::string finish() && {
+    out_ += '}';
+    return std::move(out_);
+  }
+
+ private:
+  void key(std::string_view name) {
+    if (out_.size() > 1) out_ += ',';
+    common::append_json_string(out_, name);
+    out_ += ':';
+  }
+  std::string out_;
+};
 
 std::string finish(rapidjson::StringBuffer& buffer) {
   return {buffer.GetString(), buffer.GetSize()};
@@ -171,69 +170,61 @@ void apply_identifier_mode(ConsultRecord& record, const StoreConfig& config) {
 }
 
 std::string canonical_json(const ConsultRecord& r) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
+  CanonicalWriter w(r.card.size() + r.facts.size() + 1024);
   // Keys in byte order; adding a field means a new schema version and a documented rule.
-  w.StartObject();
-  str(w, "assumptions", r.assumptions);
-  str(w, "candidates", r.candidates);
-  str(w, "card", r.card);
-  str(w, "card_uuid", r.card_uuid);
-  str(w, "category", r.category);
-  str(w, "client_iss", r.client.iss);
-  str(w, "client_sub", r.client.sub);
-  str(w, "client_tenant", r.client.tenant);
-  str(w, "consult_id", r.consult_id);
-  str(w, "encounter_id", r.encounter_id);
-  str(w, "facts", r.facts);
-  str(w, "hook", r.hook);
-  str(w, "hook_instance", r.hook_instance);
-  str(w, "identifier_mode", r.identifier_mode);
-  str(w, "kind", "consult");
-  str(w, "knowledge_version", r.knowledge_version);
-  key(w, "latency_ms");
-  w.Double(r.latency_ms);
-  integer(w, "median", r.median);
-  str(w, "order_codes", r.order_codes);
-  str(w, "order_ref", r.order_ref);
-  str(w, "pama_rating", r.pama_rating);
-  str(w, "patient_id", r.patient_id);
-  str(w, "procedure_row", r.procedure_row);
-  integer(w, "rating", r.rating);
-  integer(w, "seq", r.seq);
-  str(w, "service_id", r.service_id);
-  str(w, "service_version", r.service_version);
-  strings(w, "suggestion_uuids", r.suggestion_uuids);
-  str(w, "time", r.time);
-  str(w, "user_id", r.user_id);
-  integer(w, "variant", r.variant);
-  w.EndObject();
-  return finish(buffer);
+  w.str("assumptions", r.assumptions);
+  w.str("candidates", r.candidates);
+  w.str("card", r.card);
+  w.str("card_uuid", r.card_uuid);
+  w.str("category", r.category);
+  w.str("client_iss", r.client.iss);
+  w.str("client_sub", r.client.sub);
+  w.str("client_tenant", r.client.tenant);
+  w.str("consult_id", r.consult_id);
+  w.str("encounter_id", r.encounter_id);
+  w.str("facts", r.facts);
+  w.str("hook", r.hook);
+  w.str("hook_instance", r.hook_instance);
+  w.str("identifier_mode", r.identifier_mode);
+  w.str("kind", "consult");
+  w.str("knowledge_version", r.knowledge_version);
+  w.real("latency_ms", r.latency_ms);
+  w.integer("median", r.median);
+  w.str("order_codes", r.order_codes);
+  w.str("order_ref", r.order_ref);
+  w.str("pama_rating", r.pama_rating);
+  w.str("patient_id", r.patient_id);
+  w.str("procedure_row", r.procedure_row);
+  w.integer("rating", r.rating);
+  w.integer("seq", r.seq);
+  w.str("service_id", r.service_id);
+  w.str("service_version", r.service_version);
+  w.strings("suggestion_uuids", r.suggestion_uuids);
+  w.str("time", r.time);
+  w.str("user_id", r.user_id);
+  w.integer("variant", r.variant);
+  return std::move(w).finish();
 }
 
 std::string canonical_json(const FeedbackRecord& r) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  strings(w, "accepted_suggestions", r.accepted_suggestions);
-  str(w, "card_uuid", r.card_uuid);
-  str(w, "client_iss", r.client.iss);
-  str(w, "client_sub", r.client.sub);
-  str(w, "client_tenant", r.client.tenant);
-  str(w, "kind", "feedback");
-  key(w, "known_card");
-  w.Bool(r.known_card);
-  str(w, "outcome", r.outcome);
-  str(w, "outcome_timestamp", r.outcome_timestamp);
-  str(w, "override_reason_code", r.override_reason_code);
-  str(w, "override_reason_display", r.override_reason_display);
-  str(w, "override_reason_system", r.override_reason_system);
-  str(w, "received_time", r.received_time);
-  integer(w, "seq", r.seq);
-  str(w, "service_id", r.service_id);
-  str(w, "user_comment", r.user_comment);
-  w.EndObject();
-  return finish(buffer);
+  CanonicalWriter w(r.user_comment.size() + 1024);
+  w.strings("accepted_suggestions", r.accepted_suggestions);
+  w.str("card_uuid", r.card_uuid);
+  w.str("client_iss", r.client.iss);
+  w.str("client_sub", r.client.sub);
+  w.str("client_tenant", r.client.tenant);
+  w.str("kind", "feedback");
+  w.boolean("known_card", r.known_card);
+  w.str("outcome", r.outcome);
+  w.str("outcome_timestamp", r.outcome_timestamp);
+  w.str("override_reason_code", r.override_reason_code);
+  w.str("override_reason_display", r.override_reason_display);
+  w.str("override_reason_system", r.override_reason_system);
+  w.str("received_time", r.received_time);
+  w.integer("seq", r.seq);
+  w.str("service_id", r.service_id);
+  w.str("user_comment", r.user_comment);
+  return std::move(w).finish();
 }
 
 std::string canonical_json(const Record& record) {
@@ -241,10 +232,7 @@ std::string canonical_json(const Record& record) {
 }
 
 std::string chain_hash(std::string_view prev_hash, std::string_view canonical) {
-  std::string input;
-  input.reserve(prev_hash.size() + canonical.size());
-  input.append(prev_hash).append(canonical);
-  return common::sha256_hex(input);
+  return common::sha256_hex({prev_hash, canonical});
 }
 
 std::string to_json_array(const std::vector<std::string>& items) {
