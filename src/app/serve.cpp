@@ -1,24 +1,19 @@
-// `vcf-cds serve`: flags and config file -> knowledge -> HTTP server wired to hooks + pipeline.
-//
-// Precedence: command-line flags over the `--config` file (INI-style `key = value`, keys are the
-// long flag names without dashes) over defaults. Start-up problems stop the process (exit 2).
+// `vcf-cds serve`: configuration -> knowledge -> verifier and audit store -> HTTP server wired to
+// the handlers, then SIGHUP reloads until shutdown. Start-up problems stop the process (exit 2).
 #include "app/serve.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/program_options.hpp>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
-#include "app/audit_records.hpp"
 #include "app/json_log.hpp"
 #include "app/pipeline.hpp"
+#include "app/serve_config.hpp"
 #include "common/json_file.hpp"
 #include "vcf_cds/auth.hpp"
 #include "vcf_cds/criteria.hpp"
@@ -29,165 +24,7 @@
 namespace vcf_cds::app {
 namespace {
 
-namespace po = boost::program_options;
 namespace fs = std::filesystem;
-
-struct ServeConfig {
-  std::string listen;
-  std::string data_dir;
-  std::string public_base_url;
-  std::string knowledge;
-  std::string profiles;
-  std::string card_text;
-  std::string cors_origin;
-  std::string log_level;
-  std::string log_format;
-  unsigned threads = 1;
-  unsigned worker_threads = 64;
-  std::size_t body_limit = 0;
-  int new_window_days = 90;
-  int fhir_timeout_ms = 3000;
-  int header_timeout_ms = 10'000;
-  int read_timeout_ms = 30'000;
-  int idle_timeout_ms = 60'000;
-  bool allow_unauthenticated = false;
-  std::vector<std::string> trust_issuers;  // ISS=JWKS_FILE_OR_URL
-  int jwt_skew_seconds = 60;
-  std::string database_url;
-  bool hash_identifiers = false;
-  std::string identifier_secret_file;
-  std::string qcdsm_id;
-  std::string canonical_base;
-  std::string tls_cert;
-  std::string tls_key;
-  std::string console_token;  // "auto": a random token printed at start-up
-  std::string console_dir;
-};
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-po::options_description describe_options(ServeConfig& c) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  po::options_description options("vcf-cds serve options");
-  // clang-format off
-  options.add_options()
-      ("help,h", "show this help")
-      ("config", po::value<std::string>(), "INI-style file of `key = value` lines (flag names)")
-      ("listen", po::value(&c.listen)->default_value("127.0.0.1:8080"), "HOST:PORT to listen on")
-      ("data-dir", po::value(&c.data_dir)->default_value("./data"), "state folder (audit store)")
-      ("public-base-url", po::value(&c.public_base_url), "URL clients use (default http://<listen>)")
-      ("threads", po::value(&c.threads)->default_value(cores), "I/O threads (default: cores)")
-      ("worker-threads", po::value(&c.worker_threads)->default_value(64),
-       "threads that run consults; most of their time is spent waiting for the audit commit, "
-       "so many more than cores let group commit batch more records per fsync")
-      ("body-limit", po::value(&c.body_limit)->default_value(1024 * 1024), "max request body, bytes")
-      ("knowledge", po::value(&c.knowledge)->default_value("cards/criteria.json"), "criteria file")
-      ("profiles", po::value(&c.profiles)->default_value("fhir-profiles"), "FHIR profiles folder")
-      ("card-text", po::value(&c.card_text)->default_value("cards/templates"), "card wording folder")
-      ("cors-origin", po::value(&c.cors_origin)->default_value("*"), "Access-Control-Allow-Origin")
-      ("log-level", po::value(&c.log_level)->default_value("info"), "trace|debug|info|warn|error")
-      ("log-format", po::value(&c.log_format)->default_value("auto"),
-       "json|text|auto (auto: JSON lines unless stderr is a terminal)")
-      ("new-window-days", po::value(&c.new_window_days)->default_value(90), "\"new\" VCF window")
-      ("fhir-timeout-ms", po::value(&c.fhir_timeout_ms)->default_value(3000), "per FHIR GET")
-      ("header-timeout-ms", po::value(&c.header_timeout_ms)->default_value(10'000),
-       "first byte to end of request headers")
-      ("read-timeout-ms", po::value(&c.read_timeout_ms)->default_value(30'000),
-       "request body read, and each response write")
-      ("idle-timeout-ms", po::value(&c.idle_timeout_ms)->default_value(60'000),
-       "keep-alive wait for the next request")
-      ("allow-unauthenticated", po::bool_switch(&c.allow_unauthenticated),
-       "accept calls without a JWT (local experiments only)")
-      ("trust-issuer", po::value(&c.trust_issuers)->composing(),
-       "ISS=JWKS_FILE_OR_URL: a trusted CDS client (repeatable)")
-      ("jwt-skew-seconds", po::value(&c.jwt_skew_seconds)->default_value(60),
-       "clock skew allowed for exp/iat/nbf")
-      ("database-url", po::value(&c.database_url),
-       "PostgreSQL audit store (postgresql://… or \"host=… dbname=…\"); default SQLite in data-dir")
-      ("hash-identifiers", po::bool_switch(&c.hash_identifiers),
-       "store patient and user ids as HMAC-SHA-256 in the audit trail")
-      ("identifier-secret-file", po::value(&c.identifier_secret_file),
-       "file holding the HMAC secret for --hash-identifiers")
-      ("qcdsm-id", po::value(&c.qcdsm_id)->default_value("vcf-cds"),
-       "pama-rating-qcdsm-consulted value (a site's CMS G-code)")
-      ("canonical-base", po::value(&c.canonical_base)->default_value("https://vcf-cds.example.org/fhir"),
-       "canonical base of the project's FHIR CodeSystem and AUC identifiers")
-      ("console-token", po::value(&c.console_token),
-       "bearer token for the review console at /console/ (off when unset; 'auto' prints a "
-       "random one at start-up)")
-      ("console-dir", po::value(&c.console_dir)->default_value("deploy/console"),
-       "the console's static files")
-      ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS (with --tls-key)")
-      ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
-  // clang-format on
-  return options;
-}
-
-// Splits HOST:PORT ("[::1]:8080" for IPv6).
-std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
-  const std::size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon + 1 == listen.size()) {
-    throw UsageError("--listen must be HOST:PORT, got '" + listen + "'");
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  const std::string port = listen.substr(colon + 1);
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(port) > 65535 || host.empty()) {
-    throw UsageError("--listen must be HOST:PORT, got '" + listen + "'");
-  }
-  return {host, static_cast<unsigned short>(std::stoul(port))};
-}
-
-// Reads flags, then the config file for what the flags left unset. Returns false for --help.
-bool parse_config(int argc, char** argv, ServeConfig& config) {
-  po::options_description options = describe_options(config);
-  po::variables_map vars;
-  po::store(po::parse_command_line(argc, argv, options), vars);
-  if (vars.count("help")) {
-    std::cout << "usage: vcf-cds [serve] [flags]\n" << options << '\n';
-    return false;
-  }
-  if (vars.count("config")) {
-    const std::string file = vars["config"].as<std::string>();
-    std::ifstream in(file);
-    if (!in) throw UsageError("cannot read config file " + file);
-    po::store(po::parse_config_file(in, options), vars);  // earlier (command-line) values win
-  }
-  po::notify(vars);
-  if (spdlog::level::from_str(config.log_level) == spdlog::level::off &&
-      config.log_level != "off") {
-    throw UsageError("--log-level must be trace, debug, info, warn, error, critical or off");
-  }
-  if (config.log_format != "json" && config.log_format != "text" && config.log_format != "auto") {
-    throw UsageError("--log-format must be json, text or auto");
-  }
-  if (config.threads == 0 || config.worker_threads == 0 || config.body_limit == 0 ||
-      config.fhir_timeout_ms <= 0 || config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 ||
-      config.idle_timeout_ms <= 0 || config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
-    throw UsageError("--threads, --body-limit, --new-window-days and timeouts must be positive");
-  }
-  if (config.trust_issuers.empty() && !config.allow_unauthenticated) {
-    throw UsageError(
-        "authentication is on by default: give --trust-issuer ISS=JWKS for each EHR, or "
-        "--allow-unauthenticated for local experiments");
-  }
-  if (config.hash_identifiers && config.identifier_secret_file.empty()) {
-    throw UsageError("--hash-identifiers needs --identifier-secret-file");
-  }
-  if (config.tls_cert.empty() != config.tls_key.empty()) {
-    throw UsageError("--tls-cert and --tls-key go together: give both, or neither for plain HTTP");
-  }
-  if (config.public_base_url.empty()) {
-    config.public_base_url = (config.tls_cert.empty() ? "http://" : "https://") + config.listen;
-  }
-  while (config.public_base_url.ends_with('/')) config.public_base_url.pop_back();
-  return true;
-}
 
 // JWKS URLs are fetched with the same verified-TLS client as FHIR data.
 auth::JwksFetcher jwks_fetcher(std::shared_ptr<http::FhirClient> client) {
@@ -246,151 +83,6 @@ void warn_about_trust(const ServeConfig& config) {
 }
 
 }  // namespace
-
-std::string audience(const ServiceWiring& wiring, http::RouteKind kind,
-                     std::string_view service_id) {
-  std::string url = wiring.public_base_url + "/cds-services";
-  if (kind == http::RouteKind::call || kind == http::RouteKind::feedback) {
-    url += '/';
-    url += service_id;
-  }
-  if (kind == http::RouteKind::feedback) url += "/feedback";
-  return url;
-}
-
-http::Handlers make_handlers(ServiceWiring wiring) {
-  if (!wiring.metrics) wiring.metrics = std::make_shared<Metrics>();
-  if (wiring.fetcher) {
-    wiring.fetcher = std::make_shared<CountingFetcher>(wiring.fetcher, wiring.metrics);
-  }
-  auto shared = std::make_shared<const ServiceWiring>(std::move(wiring));
-  http::Handlers handlers;
-  if (shared->verifier) {
-    handlers.authenticate = [shared](http::RouteKind kind, std::string_view id,
-                                     std::string_view authorization) -> Result<http::Caller> {
-      // --allow-unauthenticated: no token is accepted as anonymous; a token is still verified.
-      if (authorization.empty() && shared->allow_anonymous) return http::Caller{};
-      const std::string aud = audience(*shared, kind, id);
-      auto identity = shared->verifier->verify(authorization, aud);
-      if (!identity) {
-        // The reason, never the token (CDS Hooks best practice: 401 with no detail).
-        spdlog::warn("401 for {}: {} ({})", aud, identity.error().field, identity.error().message);
-        shared->metrics->count_jwt_failure(identity.error().field);
-        return std::move(identity).error();
-      }
-      return http::Caller{identity->iss, identity->sub, identity->tenant};
-    };
-  }
-  handlers.discovery = [document = hooks::discovery_json()] { return document; };
-  handlers.call = [shared](std::string_view id, std::string&& body, const http::Caller& caller) {
-    const ScopedLogContext log_context(next_request_id(), std::string(id));
-    const auto start = std::chrono::steady_clock::now();
-    // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
-    const auto knowledge = shared->knowledge->load();
-    const hooks::Decide decide = [&](const hooks::HookRequest& request,
-                                     const std::function<Status()>& ensure) {
-      PipelineInput input;
-      input.request = &request;
-      input.now = std::chrono::system_clock::now();
-      input.ensure_clinical_data = ensure;
-      input.fact_options = shared->fact_options;
-      input.card_settings = shared->card_settings;
-      input.record = [&](const ConsultOutcome& outcome) -> Status {
-        if (shared->store) {
-          // CONTRACT §6: the consult is durable before its response is sent.
-          auto status = shared->store->record_consults(
-              consult_records(outcome, caller, std::chrono::system_clock::now()));
-          if (!status) return status;
-        }
-        // Counted once recorded: a decision whose card was never sent is not a decision made.
-        for (const auto& decision : *outcome.decisions) shared->metrics->count_decision(decision);
-        return Ok{};
-      };
-      return run_pipeline(*knowledge, input);
-    };
-    auto result =
-        hooks::call_service(id, std::move(body), *shared->fetcher, shared->call_options, decide);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
-    if (result) {
-      spdlog::info("call {}: 200 in {} ms", id, ms);
-    } else {
-      spdlog::info("call {}: {} ({}) in {} ms", id, http::to_http_status(result.error().code),
-                   result.error().message, ms);
-    }
-    return result;
-  };
-  handlers.feedback = [shared](std::string_view id, std::string&& body,
-                               const http::Caller& caller) {
-    const ScopedLogContext log_context(next_request_id(), std::string(id));
-    const hooks::FeedbackSink sink = [&](const hooks::Feedback& feedback) -> Status {
-      spdlog::info("feedback for {}: {} item(s)", feedback.service_id, feedback.items.size());
-      if (!shared->store) return Ok{};
-      return shared->store->record_feedback(
-          feedback_records(feedback, caller, std::chrono::system_clock::now()));
-    };
-    return hooks::receive_feedback(id, std::move(body), shared->call_options.limits, sink);
-  };
-  if (!shared->console_token.empty()) {
-    handlers.console = [shared](std::string_view method, std::string_view target,
-                                std::string_view authorization, std::string&& body) {
-      const auto knowledge = shared->knowledge->load();  // one version for the whole request
-      ConsoleContext context;
-      context.root = shared->console_dir;
-      context.token = shared->console_token;
-      context.knowledge = knowledge.get();
-      context.examples = shared->console_examples.get();
-      context.store = shared->store.get();
-      context.fact_options = shared->fact_options;
-      auto answer = console_handle(context, method, target, authorization, body,
-                                   std::chrono::system_clock::now());
-      http::Response response{static_cast<unsigned>(answer.status), std::move(answer.content_type),
-                              std::move(answer.body), {}, {}};
-      for (auto& [name, value] : answer.headers) {
-        if (name == "Allow") {
-          response.allow = value;
-        } else {
-          response.headers.emplace_back(std::move(name), std::move(value));
-        }
-      }
-      return response;
-    };
-  }
-  handlers.ready = [shared]() -> Status {
-    if (!shared->knowledge || !shared->knowledge->load())
-      return make_error(ErrorCode::unavailable, "", "knowledge not loaded");
-    if (shared->store) {
-      const auto health = shared->store->health();
-      if (!health.writable) {
-        return make_error(ErrorCode::unavailable, "audit",
-                          "audit store not writable: " + health.last_error);
-      }
-    }
-    return Ok{};
-  };
-  handlers.metrics = [shared] {
-    ScrapeSources sources;
-    sources.knowledge_version = [&] {
-      const auto knowledge = shared->knowledge ? shared->knowledge->load() : nullptr;
-      return knowledge ? knowledge->version : std::string();
-    };
-    if (shared->store) sources.audit_health = [&] { return shared->store->health(); };
-    return shared->metrics->render(sources);
-  };
-  handlers.observe = [metrics = shared->metrics](http::RouteKind kind, std::string_view id,
-                                                 unsigned status,
-                                                 std::chrono::steady_clock::duration duration) {
-    metrics->observe_request(kind, id, status, duration);
-  };
-  // "Flush audit": runs after the last in-flight request finished.
-  handlers.drain = [shared] {
-    if (shared->store) shared->store->flush();
-    if (shared->drain) shared->drain();
-    spdlog::default_logger()->flush();
-  };
-  return handlers;
-}
 
 int run_serve(int argc, char** argv) {
   ServeConfig config;
@@ -461,8 +153,8 @@ int run_serve(int argc, char** argv) {
     if (config.console_token == "auto") {
       // Printed once so the person who started the quick start can open the console.
       // The token rides in the fragment, which browsers never send to the server.
-      std::cerr << "review console: " << config.public_base_url << "/console/#token="
-                << wiring.console_token << "\n";
+      std::cerr << "review console: " << config.public_base_url
+                << "/console/#token=" << wiring.console_token << "\n";
     }
   }
   try {
@@ -476,16 +168,10 @@ int run_serve(int argc, char** argv) {
     return 2;
   }
   const auto store = wiring.store;
-  http::Server server(server_options, make_handlers(std::move(wiring)));
-  try {
-    server.start();
-  } catch (const std::exception& e) {
-    // Bind failures, and a TLS certificate or key that cannot be used (the message names it).
-    spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
-    return 2;
-  }
   // SIGHUP (systemd ExecReload) reloads the knowledge on a thread of its own, so a slow load
-  // never holds an I/O thread; the server's own signal_set keeps SIGINT/SIGTERM.
+  // never holds an I/O thread; the server's own signal_set keeps SIGINT/SIGTERM. Installed
+  // before the server answers /healthz: a SIGHUP that arrives once it looks ready must not
+  // meet the default action (terminate).
   boost::asio::io_context reload_context;
   boost::asio::signal_set hangup(reload_context, SIGHUP);
   std::function<void()> await_hangup = [&] {
@@ -502,6 +188,15 @@ int run_serve(int argc, char** argv) {
     reload_context.stop();
     reload_thread.join();
   };
+  http::Server server(server_options, make_handlers(std::move(wiring)));
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    // Bind failures, and a TLS certificate or key that cannot be used (the message names it).
+    spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
+    stop_reloads();
+    return 2;
+  }
   warn_about_trust(config);
   spdlog::info(
       "vcf-cds {} listening on {}:{} ({}, {} threads), public base URL {}, knowledge {}, "

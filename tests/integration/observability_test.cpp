@@ -2,6 +2,9 @@
 // (a changed copy swaps in and changes decision and version; a broken copy is refused).
 #include <doctest/doctest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -105,6 +108,33 @@ TEST_SUITE("integration") {
                              service.knowledge().load()->version + R"("} 1)"));
     CHECK(text.find("vcf_cds_audit_commits_total ") != std::string::npos);
     CHECK(has_line(text, R"(vcf_cds_knowledge_reloads_total{result="failed"} 0)"));
+  }
+
+  TEST_CASE("log: a call's line names the consult ids it recorded; a refused call names none") {
+    std::ostringstream captured;
+    auto previous = spdlog::default_logger();
+    auto logger = std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+    spdlog::set_default_logger(logger);
+    std::string log;
+    std::vector<vcf_cds::audit::ConsultRecord> consults;
+    {
+      ServiceUnderTest service;
+      auto call = exchange(service.port(), "POST", "/cds-services/vcf-order-sign", sign_body());
+      auto bad = exchange(service.port(), "POST", "/cds-services/vcf-order-sign", "{}");
+      service.stop();
+      spdlog::set_default_logger(previous);
+      REQUIRE(call);
+      CHECK(call->result_int() == 200);
+      REQUIRE(bad);
+      CHECK(bad->result_int() == 400);
+      consults = service.consults();
+      log = captured.str();
+    }
+    REQUIRE(consults.size() == 1);
+    CHECK(log.find("call vcf-order-sign: 200 in ") != std::string::npos);
+    CHECK(log.find("consults [" + consults[0].consult_id + "]") != std::string::npos);
+    CHECK(log.find("consults []") != std::string::npos);  // the 400 recorded nothing
   }
 
   TEST_CASE("reload: a changed copy swaps in (decision and version change); a bad one does not") {

@@ -1,0 +1,165 @@
+// The HTTP handlers of `vcf-cds serve`: JWT check, discovery, calls through the pipeline with the
+// audit record before the answer, feedback, the console, readiness, metrics and drain.
+#include <spdlog/spdlog.h>
+
+#include "app/audit_records.hpp"
+#include "app/json_log.hpp"
+#include "app/serve.hpp"
+
+namespace vcf_cds::app {
+
+std::string audience(const ServiceWiring& wiring, http::RouteKind kind,
+                     std::string_view service_id) {
+  std::string url = wiring.public_base_url + "/cds-services";
+  if (kind == http::RouteKind::call || kind == http::RouteKind::feedback) {
+    url += '/';
+    url += service_id;
+  }
+  if (kind == http::RouteKind::feedback) url += "/feedback";
+  return url;
+}
+
+http::Handlers make_handlers(ServiceWiring wiring) {
+  if (!wiring.metrics) wiring.metrics = std::make_shared<Metrics>();
+  if (wiring.fetcher) {
+    wiring.fetcher = std::make_shared<CountingFetcher>(wiring.fetcher, wiring.metrics);
+  }
+  auto shared = std::make_shared<const ServiceWiring>(std::move(wiring));
+  http::Handlers handlers;
+  if (shared->verifier) {
+    handlers.authenticate = [shared](http::RouteKind kind, std::string_view id,
+                                     std::string_view authorization) -> Result<http::Caller> {
+      // --allow-unauthenticated: no token is accepted as anonymous; a token is still verified.
+      if (authorization.empty() && shared->allow_anonymous) return http::Caller{};
+      const std::string aud = audience(*shared, kind, id);
+      auto identity = shared->verifier->verify(authorization, aud);
+      if (!identity) {
+        // The reason, never the token (CDS Hooks best practice: 401 with no detail).
+        spdlog::warn("401 for {}: {} ({})", aud, identity.error().field, identity.error().message);
+        shared->metrics->count_jwt_failure(identity.error().field);
+        return std::move(identity).error();
+      }
+      return http::Caller{identity->iss, identity->sub, identity->tenant};
+    };
+  }
+  handlers.discovery = [document = hooks::discovery_json()] { return document; };
+  handlers.call = [shared](std::string_view id, std::string&& body, const http::Caller& caller) {
+    const ScopedLogContext log_context(next_request_id(), std::string(id));
+    const auto start = std::chrono::steady_clock::now();
+    // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
+    const auto knowledge = shared->knowledge->load();
+    std::string consult_ids;
+    const hooks::Decide decide = [&](const hooks::HookRequest& request,
+                                     const std::function<Status()>& ensure) {
+      PipelineInput input;
+      input.request = &request;
+      input.now = std::chrono::system_clock::now();
+      input.ensure_clinical_data = ensure;
+      input.fact_options = shared->fact_options;
+      input.card_settings = shared->card_settings;
+      input.record = [&](const ConsultOutcome& outcome) -> Status {
+        auto records = consult_records(outcome, caller, std::chrono::system_clock::now());
+        std::string ids;
+        for (const auto& record : records) ids += (ids.empty() ? "" : ",") + record.consult_id;
+        if (shared->store) {
+          // CONTRACT §6: the consult is durable before its response is sent.
+          auto status = shared->store->record_consults(std::move(records));
+          if (!status) return status;
+        }
+        // The log line names the recorded consults, so an operator can find them in the trail.
+        consult_ids = std::move(ids);
+        // Counted once recorded: a decision whose card was never sent is not a decision made.
+        for (const auto& decision : *outcome.decisions) shared->metrics->count_decision(decision);
+        return Ok{};
+      };
+      return run_pipeline(*knowledge, input);
+    };
+    auto result =
+        hooks::call_service(id, std::move(body), *shared->fetcher, shared->call_options, decide);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    if (result) {
+      spdlog::info("call {}: 200 in {} ms, consults [{}]", id, ms, consult_ids);
+    } else {
+      spdlog::info("call {}: {} ({}) in {} ms, consults [{}]", id,
+                   http::to_http_status(result.error().code), result.error().message, ms,
+                   consult_ids);
+    }
+    return result;
+  };
+  handlers.feedback = [shared](std::string_view id, std::string&& body,
+                               const http::Caller& caller) {
+    const ScopedLogContext log_context(next_request_id(), std::string(id));
+    const hooks::FeedbackSink sink = [&](const hooks::Feedback& feedback) -> Status {
+      spdlog::info("feedback for {}: {} item(s)", feedback.service_id, feedback.items.size());
+      if (!shared->store) return Ok{};
+      return shared->store->record_feedback(
+          feedback_records(feedback, caller, std::chrono::system_clock::now()));
+    };
+    return hooks::receive_feedback(id, std::move(body), shared->call_options.limits, sink);
+  };
+  if (!shared->console_token.empty()) {
+    handlers.console = [shared](std::string_view method, std::string_view target,
+                                std::string_view authorization, std::string&& body) {
+      const auto knowledge = shared->knowledge->load();  // one version for the whole request
+      ConsoleContext context;
+      context.root = shared->console_dir;
+      context.token = shared->console_token;
+      context.knowledge = knowledge.get();
+      context.examples = shared->console_examples.get();
+      context.store = shared->store.get();
+      context.fact_options = shared->fact_options;
+      auto answer = console_handle(context, method, target, authorization, body,
+                                   std::chrono::system_clock::now());
+      http::Response response{static_cast<unsigned>(answer.status),
+                              std::move(answer.content_type),
+                              std::move(answer.body),
+                              {},
+                              {}};
+      for (auto& [name, value] : answer.headers) {
+        if (name == "Allow") {
+          response.allow = value;
+        } else {
+          response.headers.emplace_back(std::move(name), std::move(value));
+        }
+      }
+      return response;
+    };
+  }
+  handlers.ready = [shared]() -> Status {
+    if (!shared->knowledge || !shared->knowledge->load())
+      return make_error(ErrorCode::unavailable, "", "knowledge not loaded");
+    if (shared->store) {
+      const auto health = shared->store->health();
+      if (!health.writable) {
+        return make_error(ErrorCode::unavailable, "audit",
+                          "audit store not writable: " + health.last_error);
+      }
+    }
+    return Ok{};
+  };
+  handlers.metrics = [shared] {
+    ScrapeSources sources;
+    sources.knowledge_version = [&] {
+      const auto knowledge = shared->knowledge ? shared->knowledge->load() : nullptr;
+      return knowledge ? knowledge->version : std::string();
+    };
+    if (shared->store) sources.audit_health = [&] { return shared->store->health(); };
+    return shared->metrics->render(sources);
+  };
+  handlers.observe = [metrics = shared->metrics](http::RouteKind kind, std::string_view id,
+                                                 unsigned status,
+                                                 std::chrono::steady_clock::duration duration) {
+    metrics->observe_request(kind, id, status, duration);
+  };
+  // "Flush audit": runs after the last in-flight request finished.
+  handlers.drain = [shared] {
+    if (shared->store) shared->store->flush();
+    if (shared->drain) shared->drain();
+    spdlog::default_logger()->flush();
+  };
+  return handlers;
+}
+
+}  // namespace vcf_cds::app

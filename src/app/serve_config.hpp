@@ -1,0 +1,58 @@
+// `vcf-cds serve` configuration: command-line flags and an optional INI-style `--config` file.
+//
+// Precedence: command-line flags over the `--config` file (`key = value`, keys are the long flag
+// names without dashes) over defaults. docs/operations.md lists every key.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vcf_cds::app {
+
+struct ServeConfig {
+  std::string listen;
+  std::string data_dir;
+  std::string public_base_url;
+  std::string knowledge;
+  std::string profiles;
+  std::string card_text;
+  std::string cors_origin;
+  std::string log_level;
+  std::string log_format;
+  unsigned threads = 1;
+  unsigned worker_threads = 64;
+  std::size_t body_limit = 0;
+  int new_window_days = 90;
+  int fhir_timeout_ms = 3000;
+  int header_timeout_ms = 10'000;
+  int read_timeout_ms = 30'000;
+  int idle_timeout_ms = 60'000;
+  bool allow_unauthenticated = false;
+  std::vector<std::string> trust_issuers;  // ISS=JWKS_FILE_OR_URL
+  int jwt_skew_seconds = 60;
+  std::string database_url;
+  bool hash_identifiers = false;
+  std::string identifier_secret_file;
+  std::string qcdsm_id;
+  std::string canonical_base;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string console_token;  // "auto": a random token printed at start-up
+  std::string console_dir;
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads flags, then the config file for what the flags left unset, and checks the combination.
+// Returns false after printing --help. Throws UsageError (or Boost.Program_options' errors).
+bool parse_config(int argc, char** argv, ServeConfig& config);
+
+// Splits HOST:PORT ("[::1]:8080" for IPv6); throws UsageError.
+std::pair<std::string, unsigned short> split_listen(const std::string& listen);
+
+}  // namespace vcf_cds::app
