@@ -1,4 +1,5 @@
 #include "app/criteria_cli.hpp"
+#include "common/text.hpp"
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -18,14 +19,7 @@ using criteria::KnowledgeBase;
 using criteria::ProcedureRow;
 using criteria::Variant;
 
-// Pads by display columns, not bytes: RRL values contain multi-byte "☢".
-std::string pad(std::string_view text, std::size_t width) {
-  std::size_t columns = 0;
-  for (unsigned char c : text) columns += (c & 0xC0) != 0x80;
-  std::string out(text);
-  if (columns < width) out.append(width - columns, ' ');
-  return out;
-}
+constexpr auto pad = common::pad_columns;
 
 std::string votes(const ProcedureRow& row) {
   std::string text;
@@ -55,7 +49,8 @@ void print_variant_table(const Variant& variant, std::ostream& out) {
 }
 
 void print_summary(const KnowledgeBase& kb, std::ostream& out) {
-  out << kb.title << "\n" << kb.publisher << " — " << kb.url << "\n"
+  out << kb.title << "\n"
+      << kb.publisher << " — " << kb.url << "\n"
       << "knowledge version " << kb.version << " (from " << kb.source << ")\n\n";
   for (const auto& variant : kb.variants) {
     out << "Variant " << variant.number << " [" << criteria::to_string(variant.phase) << ", "

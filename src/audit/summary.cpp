@@ -7,18 +7,12 @@
 #include <sstream>
 
 #include "audit/export.hpp"
+#include "common/text.hpp"
 
 namespace vcf_cds::audit {
 namespace {
 
-// Pads by display columns, not bytes (row names may hold multi-byte characters).
-std::string pad(std::string_view text, std::size_t width) {
-  std::size_t columns = 0;
-  for (unsigned char c : text) columns += (c & 0xC0) != 0x80;
-  std::string out(text);
-  if (columns < width) out.append(width - columns, ' ');
-  return out;
-}
+constexpr auto pad = common::pad_columns;
 
 std::string percent(int part, int whole) {
   if (whole == 0) return "-";
