@@ -149,12 +149,7 @@ class PgCursor final : public ChainCursor {
       if (PQntuples(page_.get()) == 0) return std::optional<ChainRow>{};
     }
     ChainRow row{R{}, {}};
-    PgRow source(page_.get(), row_++);
-    if constexpr (std::is_same_v<R, ConsultRecord>) {
-      row.record = read_consult(source, &row.link);
-    } else {
-      row.record = read_feedback(source, &row.link);
-    }
+    row.record = read_record<R>(PgRow(page_.get(), row_++), &row.link);
     return std::optional<ChainRow>(std::move(row));
   }
 
@@ -239,11 +234,7 @@ class PgStore final : public BatchedStore {
     out.reserve(static_cast<std::size_t>(rows));
     for (int i = 0; i < rows; ++i) {
       PgRow row(result->get(), i);
-      if constexpr (std::is_same_v<R, ConsultRecord>) {
-        out.push_back(read_consult(row));
-      } else {
-        out.push_back(read_feedback(row));
-      }
+      out.push_back(read_record<R>(row));
     }
     return out;
   }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "audit/record.hpp"
@@ -65,6 +66,16 @@ void bind_row(const ConsultRecord& record, const ChainLink& link, RowSink& sink)
 void bind_row(const FeedbackRecord& record, const ChainLink& link, RowSink& sink);
 ConsultRecord read_consult(const RowSource& row, ChainLink* link = nullptr);
 FeedbackRecord read_feedback(const RowSource& row, ChainLink* link = nullptr);
+
+// read_consult or read_feedback, picked by the record type (the stores' generic query code).
+template <class R>
+R read_record(const RowSource& row, ChainLink* link = nullptr) {
+  if constexpr (std::is_same_v<R, ConsultRecord>) {
+    return read_consult(row, link);
+  } else {
+    return read_feedback(row, link);
+  }
+}
 
 // "seq, consult_id, …, hash" — the column order bind_row and read_* use.
 std::string consult_select_list();

@@ -170,12 +170,7 @@ class SqliteCursor final : public ChainCursor {
     if (rc == SQLITE_DONE) return std::optional<ChainRow>{};
     if (rc != SQLITE_ROW) return sqlite_error(db_, "read audit records");
     ChainRow row{R{}, {}};
-    SqliteRow source(stmt_.get());
-    if constexpr (std::is_same_v<R, ConsultRecord>) {
-      row.record = read_consult(source, &row.link);
-    } else {
-      row.record = read_feedback(source, &row.link);
-    }
+    row.record = read_record<R>(SqliteRow(stmt_.get()), &row.link);
     return std::optional<ChainRow>(std::move(row));
   }
 
@@ -279,11 +274,7 @@ class SqliteStore final : public BatchedStore {
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
       SqliteRow row(stmt->get());
-      if constexpr (std::is_same_v<R, ConsultRecord>) {
-        out.push_back(read_consult(row));
-      } else {
-        out.push_back(read_feedback(row));
-      }
+      out.push_back(read_record<R>(row));
     }
     if (rc != SQLITE_DONE) return sqlite_error(db->get(), "query audit records");
     return out;
