@@ -95,6 +95,7 @@ struct Query {
   std::string to;          // exclusive
   std::string patient_id;  // as the EHR sends it; hashed by the store when its records are hashed
   std::string user_id;
+  std::string consult_id;  // "urn:uuid:…": one consult (indexed), e.g. from a log line
   std::optional<int> variant;  // 0 = consults without a variant (no-criteria-apply)
   OutcomeFilter outcome = OutcomeFilter::any;
 };

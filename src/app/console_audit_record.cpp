@@ -30,11 +30,12 @@ void write_feedback(JsonWriter& w, const audit::FeedbackRecord& f) {
 }  // namespace
 
 ConsoleResponse consult_record(audit::Store& store, const std::string& consult_id) {
-  auto consults = store.find_consults(audit::Query{});
+  audit::Query query;
+  query.consult_id = consult_id;  // indexed: one row, not the whole trail
+  auto consults = store.find_consults(query);
   if (!consults) return error_response(consults.error());
-  const auto it = std::find_if(consults->begin(), consults->end(),
-                               [&](const auto& c) { return c.consult_id == consult_id; });
-  if (it == consults->end()) {
+  const auto it = consults->begin();
+  if (consult_id.empty() || it == consults->end()) {
     return error_response(ErrorCode::not_found, "consultId", "no consult " + consult_id);
   }
   const audit::ConsultRecord& c = *it;

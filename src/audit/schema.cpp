@@ -254,6 +254,10 @@ SqlQuery consult_query(Dialect d, const Query& query, const StoreConfig& config)
   SqlQuery q;
   q.sql =
       "SELECT " + consult_select_list() + " FROM " + std::string(consults_table) + " c WHERE 1 = 1";
+  if (!query.consult_id.empty()) {
+    q.params.push_back(query.consult_id);
+    q.sql += " AND c.consult_id = " + placeholder(d, q.params.size());
+  }
   range_filter(d, "c.time", query.from, query.to, q);
   identifier_filter(d, "c.patient_id", query.patient_id, config, q);
   identifier_filter(d, "c.user_id", query.user_id, config, q);

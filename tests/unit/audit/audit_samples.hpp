@@ -111,6 +111,14 @@ inline void check_filters(audit::Store& store) {
   CHECK(count(outcome(OutcomeFilter::overridden)) == 1);  // card-2's latest is accepted
   CHECK(count(outcome(OutcomeFilter::accepted)) == 1);
   CHECK(count(outcome(OutcomeFilter::none)) == 8);
+  Query by_id;
+  by_id.consult_id = records[3].consult_id;
+  auto one = store.find_consults(by_id);
+  REQUIRE(one);
+  REQUIRE(one->size() == 1);
+  CHECK((*one)[0].consult_id == records[3].consult_id);
+  by_id.consult_id = "urn:uuid:00000000-0000-4000-8000-000000000000";
+  CHECK(count(by_id) == 0);
   CHECK(store.find_feedback({"card-2", "", ""})->size() == 2);
   CHECK(store.find_feedback({"", "2024-05-01T10:06:00Z", ""})->empty());
 }

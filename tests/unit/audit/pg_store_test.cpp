@@ -52,7 +52,7 @@ TEST_SUITE("audit") {
     vcf_cds::testing::check_unknown_card(*store);
   }
 
-  TEST_CASE("pg store: filters -> time, patient, user, variant and outcome") {
+  TEST_CASE("pg store: filters -> time, patient, user, consult id, variant and outcome") {
     auto db = vcf_cds::testing::pg_test_database();
     if (!db) return;
     auto store = open_store(pg_config(db->url()));

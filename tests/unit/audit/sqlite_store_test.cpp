@@ -183,7 +183,7 @@ TEST_SUITE("audit") {
     CHECK_THROWS_WITH_AS(open_store(config), doctest::Contains("secret"), std::runtime_error);
   }
 
-  TEST_CASE("sqlite store: filters -> time, patient, user, variant and outcome") {
+  TEST_CASE("sqlite store: filters -> time, patient, user, consult id, variant and outcome") {
     TempDir dir;
     auto store = open_store(config_for(dir));
     vcf_cds::testing::check_filters(*store);
