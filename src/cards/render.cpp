@@ -10,7 +10,7 @@
 
 #include "cards/card_text.hpp"
 #include "cards/detail.hpp"
-#include "common/json_write.hpp"
+#include "cards/json_writer.hpp"
 #include "vcf_cds/cards.hpp"
 
 namespace vcf_cds::cards {
@@ -19,7 +19,7 @@ namespace {
 using criteria::Category;
 using criteria::Decision;
 using criteria::Outcome;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = CardWriter;  // fast string writing (cards/json_writer.hpp)
 
 // Argonaut "CDS Hooks for PAMA" extension URLs (protocol constants, not criteria).
 constexpr const char* kPamaRating = "http://fhir.org/argonaut/Extension/pama-rating";
@@ -28,8 +28,6 @@ constexpr const char* kPamaConsultId = "http://fhir.org/argonaut/Extension/pama-
 constexpr const char* kPamaQcdsm = "http://fhir.org/argonaut/Extension/pama-rating-qcdsm-consulted";
 constexpr const char* kPamaAucApplied =
     "http://fhir.org/argonaut/Extension/pama-rating-auc-applied";
-
-using common::key_str;
 
 const char* pama_code(const Decision& d) {
   if (d.outcome != Outcome::rated) return "no-criteria-apply";
@@ -120,7 +118,7 @@ void write_rated_order(Writer& w, const RenderInput& in, const rapidjson::Value&
 void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Value& order,
                          const Decision& d, const std::string& consult_id) {
   TemplateData data;
-  data.set("order", d.procedure.order_ref).set("pamaRating", pama_code(d));
+  data.set_ref("order", d.procedure.order_ref).set_ref("pamaRating", pama_code(d));
   w.StartObject();
   key_str(w, "type", "update");
   key_str(w, "description", in.text->update_description.render(data));
@@ -172,7 +170,7 @@ Rendered render(const RenderInput& in) {
   Rendered out;
   const auto& decisions = *in.decisions;
   std::vector<std::size_t> acted;  // decisions that get a system action
-  std::vector<std::string> cards;
+  std::size_t cards_size = 0;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const Decision& d = decisions[i];
     if (d.outcome == Outcome::not_applicable) continue;
@@ -182,22 +180,15 @@ Rendered render(const RenderInput& in) {
     ids.pama_rating = pama_code(d);
     if (d.outcome == Outcome::rated) {
       ids.card_json = write_card(in, *in.orders[i], d, ids);
-      cards.push_back(ids.card_json);
+      cards_size += ids.card_json.size() + 1;
     }
     acted.push_back(i);
     out.consults.push_back(std::move(ids));
   }
 
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("cards");
-  w.StartArray();
-  for (const auto& card : cards) w.RawValue(card.data(), card.size(), rapidjson::kObjectType);
-  w.EndArray();
+  // Actions once, then reused: top-level (CDS Hooks 2.0) and extension (Argonaut, Sandbox).
+  rapidjson::StringBuffer actions_buffer(nullptr, 4096);
   if (!acted.empty()) {
-    // Actions once, then reused: top-level (CDS Hooks 2.0) and extension (Argonaut, Sandbox).
-    rapidjson::StringBuffer actions_buffer;
     Writer aw(actions_buffer);
     aw.StartArray();
     for (std::size_t k = 0; k < acted.size(); ++k) {
@@ -205,17 +196,30 @@ Rendered render(const RenderInput& in) {
                           out.consults[k].consult_id);
     }
     aw.EndArray();
-    const std::string_view actions(actions_buffer.GetString(), actions_buffer.GetSize());
-    w.Key("systemActions");
-    w.RawValue(actions.data(), actions.size(), rapidjson::kArrayType);
-    w.Key("extension");
-    w.StartObject();
-    w.Key("systemActions");
-    w.RawValue(actions.data(), actions.size(), rapidjson::kArrayType);
-    w.EndObject();
   }
-  w.EndObject();
-  out.body.assign(buffer.GetString(), buffer.GetSize());
+  const std::string_view actions(actions_buffer.GetString(), actions_buffer.GetSize());
+
+  // The envelope is fixed, so it is written as text around the finished cards and actions (what
+  // a Writer with RawValue produced, without copying every byte through it again).
+  std::string& body = out.body;
+  body.reserve(cards_size + 2 * actions.size() + 80);
+  body += R"({"cards":[)";
+  bool first = true;
+  for (const auto& consult : out.consults) {
+    if (consult.card_json.empty()) continue;  // no-criteria-apply: PAMA rating only
+    if (!first) body += ',';
+    body += consult.card_json;
+    first = false;
+  }
+  body += ']';
+  if (!acted.empty()) {
+    body += R"(,"systemActions":)";
+    body += actions;
+    body += R"(,"extension":{"systemActions":)";
+    body += actions;
+    body += '}';
+  }
+  body += '}';
   return out;
 }
 

@@ -1,0 +1,62 @@
+// CardWriter::string must write exactly what RapidJSON's Writer::String writes (issue #8).
+#include "cards/json_writer.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace {
+
+std::string with_rapidjson(const std::string& key, const std::string& text) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string with_card_writer(const std::string& key, const std::string& text) {
+  rapidjson::StringBuffer buffer;
+  vcf_cds::cards::CardWriter w(buffer);
+  w.StartObject();
+  vcf_cds::cards::key_str(w, key, text);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace
+
+TEST_SUITE("cards") {
+  TEST_CASE("CardWriter: every byte escaped as RapidJSON's Writer escapes it") {
+    for (int c = 1; c < 256; ++c) {  // NUL cannot be in a C string key; tested in text below
+      const std::string one(1, static_cast<char>(c));
+      CHECK(with_card_writer(one, "x" + one + "y") == with_rapidjson(one, "x" + one + "y"));
+    }
+    std::string mixed = "plain \"quoted\" back\\slash\ttab\nline\x01\x1f";
+    mixed += '\0';
+    mixed += "end “UTF-8” ☢ █ \x7f/";
+    CHECK(with_card_writer("k", mixed) == with_rapidjson("k", mixed));
+    CHECK(with_card_writer("", "") == with_rapidjson("", ""));
+    CHECK(with_card_writer("k", std::string(5000, 'a') + "\"") ==
+          with_rapidjson("k", std::string(5000, 'a') + "\""));
+  }
+
+  TEST_CASE("CardWriter: commas and colons between members and array items as Writer") {
+    rapidjson::StringBuffer buffer;
+    vcf_cds::cards::CardWriter w(buffer);
+    w.StartObject();
+    vcf_cds::cards::key_str(w, "a", "1");
+    w.Key("b");
+    w.StartArray();
+    w.string("x");
+    w.Int(2);
+    w.string("y");
+    w.EndArray();
+    vcf_cds::cards::key_str(w, "c", "3");
+    w.EndObject();
+    CHECK(std::string(buffer.GetString(), buffer.GetSize()) ==
+          R"({"a":"1","b":["x",2,"y"],"c":"3"})");
+  }
+}
