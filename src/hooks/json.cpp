@@ -1,8 +1,9 @@
 // Parsing untrusted JSON once, in situ, with bounded depth and size (STYLE §6.7, CONTRACT §6).
 #include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
 
+#include <optional>
 #include <string>
-#include <vector>
 
 #include "common/utf8.hpp"
 #include "vcf_cds/hooks.hpp"
@@ -10,39 +11,74 @@
 namespace vcf_cds::hooks {
 namespace {
 
-// No kParseValidateEncodingFlag: parse_json validates the whole body first (common/utf8.hpp),
-// which is several times cheaper than RapidJSON's per-string check and rejects the same input.
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag;
+// In situ, recursive (LimitedHandler bounds the depth), and without kParseValidateEncodingFlag:
+// parse_json validates the whole body first (common/utf8.hpp), which is several times cheaper
+// than RapidJSON's per-string check and rejects the same input (issue #8).
+constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag;
 
-// Walks the DOM with an explicit stack (no recursion: depth is what we are checking).
-Status check_limits(const rapidjson::Value& root, const JsonLimits& limits) {
-  struct Frame {
-    const rapidjson::Value* value;
-    std::size_t depth;
-  };
-  std::vector<Frame> stack{{&root, 1}};
-  std::size_t elements = 0;
-  while (!stack.empty()) {
-    const Frame frame = stack.back();
-    stack.pop_back();
-    if (++elements > limits.max_elements) {
-      return make_error(ErrorCode::payload_too_large, "",
-                        "JSON has more than " + std::to_string(limits.max_elements) + " values");
-    }
-    if (frame.depth > limits.max_depth) {
-      return make_error(ErrorCode::bad_request, "",
-                        "JSON nests deeper than " + std::to_string(limits.max_depth) + " levels");
-    }
-    if (frame.value->IsObject()) {
-      for (const auto& member : frame.value->GetObject()) {
-        stack.push_back({&member.value, frame.depth + 1});
-      }
-    } else if (frame.value->IsArray()) {
-      for (const auto& item : frame.value->GetArray()) stack.push_back({&item, frame.depth + 1});
-    }
+// Passes the parser's events on to the Document, enforcing the limits as values arrive. A body
+// nested too deeply stops the parse at max_depth, so the recursive parser (faster than the
+// iterative one) never recurses further, and no second walk over the DOM is needed.
+class LimitedHandler {
+ public:
+  LimitedHandler(rapidjson::Document& doc, const JsonLimits& limits) : doc_(doc), limits_(limits) {}
+
+  bool Null() { return value() && doc_.Null(); }
+  bool Bool(bool b) { return value() && doc_.Bool(b); }
+  bool Int(int i) { return value() && doc_.Int(i); }
+  bool Uint(unsigned u) { return value() && doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return value() && doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return value() && doc_.Uint64(u); }
+  bool Double(double d) { return value() && doc_.Double(d); }
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool copy) {
+    return value() && doc_.RawNumber(text, length, copy);
   }
-  return Ok{};
-}
+  bool String(const char* text, rapidjson::SizeType length, bool copy) {
+    return value() && doc_.String(text, length, copy);
+  }
+  bool Key(const char* text, rapidjson::SizeType length, bool copy) {
+    return doc_.Key(text, length, copy);  // a member name is not a value
+  }
+  bool StartObject() { return open() && doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    return doc_.EndObject(members);
+  }
+  bool StartArray() { return open() && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType items) {
+    --depth_;
+    return doc_.EndArray(items);
+  }
+
+  // Set when a limit stopped the parse.
+  std::optional<Error> error;
+
+ private:
+  // Counts a value at depth depth_ + 1 (the root is at depth 1).
+  bool value() {
+    if (++elements_ > limits_.max_elements) {
+      error = make_error(ErrorCode::payload_too_large, "",
+                         "JSON has more than " + std::to_string(limits_.max_elements) + " values");
+      return false;
+    }
+    if (depth_ + 1 > limits_.max_depth) {
+      error = make_error(ErrorCode::bad_request, "",
+                         "JSON nests deeper than " + std::to_string(limits_.max_depth) + " levels");
+      return false;
+    }
+    return true;
+  }
+  bool open() {
+    if (!value()) return false;
+    ++depth_;
+    return true;
+  }
+
+  rapidjson::Document& doc_;
+  const JsonLimits& limits_;
+  std::size_t depth_ = 0;  // containers open around the next value
+  std::size_t elements_ = 0;
+};
 
 }  // namespace
 
@@ -58,13 +94,23 @@ Status parse_json(JsonDocument& doc, const JsonLimits& limits) {
                       "malformed JSON at offset " + std::to_string(problem->offset) +
                           ": invalid UTF-8 (" + std::string(problem->what) + ")");
   }
-  if (doc.dom.ParseInsitu<kParseFlags>(doc.text.data()).HasParseError()) {
+  rapidjson::InsituStringStream stream(doc.text.data());
+  rapidjson::Reader reader;
+  LimitedHandler handler(doc.dom, limits);
+  rapidjson::ParseResult result;
+  // Populate builds the DOM from the handler's events and keeps it only if the parse succeeded.
+  auto parse = [&](rapidjson::Document&) {
+    result = reader.Parse<kParseFlags>(stream, handler);
+    return !result.IsError();
+  };
+  doc.dom.Populate(parse);
+  if (handler.error) return std::move(*handler.error);
+  if (result.IsError()) {
     return make_error(ErrorCode::bad_request, "",
-                      std::string("malformed JSON at offset ") +
-                          std::to_string(doc.dom.GetErrorOffset()) + ": " +
-                          rapidjson::GetParseError_En(doc.dom.GetParseError()));
+                      std::string("malformed JSON at offset ") + std::to_string(result.Offset()) +
+                          ": " + rapidjson::GetParseError_En(result.Code()));
   }
-  return check_limits(doc.dom, limits);
+  return Ok{};
 }
 
 }  // namespace vcf_cds::hooks
