@@ -2,12 +2,11 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
-#include <bit>
-#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
 
+#include "common/json_text.hpp"
 #include "common/utf8.hpp"
 #include "vcf_cds/hooks.hpp"
 
@@ -22,41 +21,17 @@ struct BodyStream : rapidjson::InsituStringStream {
   const char* end;
 };
 
-// A flag (high bit) in each of the 8 bytes that is '"', '\\' or a control character (< 0x20),
-// the bytes that end a run of plain string content. (v - 0x01..) & ~v & 0x80.. flags zero bytes,
-// (v - 0x20..) & ~v & 0x80.. bytes below 0x20; a borrow can add a flag only above a flagged
-// byte, so the lowest flag is exact.
-std::uint64_t special_bytes(std::uint64_t v) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-  const auto zero_bytes = [](std::uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  const std::uint64_t control = (v - kOnes * 0x20) & ~v & kHigh;
-  return zero_bytes(v ^ (kOnes * '"')) | zero_bytes(v ^ (kOnes * '\\')) | control;
-}
-
 // RapidJSON copies string content one byte at a time (its SIMD scan needs a build-wide switch
 // and reads past the buffer); strings are most of a body, so this moves over plain content 8
-// bytes at a time, never past the body's end, up to the next special byte, which it leaves to
-// RapidJSON. Once an escape has been decoded the in-situ output lags the input, so the bytes
-// are copied down.
+// bytes at a time (common/json_text.hpp), never past the body's end, up to the next special
+// byte, which it leaves to RapidJSON. Once an escape has been decoded the in-situ output lags
+// the input, so the bytes are copied down.
 void skip_plain_content(BodyStream& s) {
-  if constexpr (std::endian::native != std::endian::little) return;  // RapidJSON's own loop
-  char* src = s.src_;
-  char* dst = s.dst_;
-  while (s.end - src >= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, src, sizeof word);
-    std::size_t plain = 8;
-    if (const std::uint64_t special = special_bytes(word); special != 0) {
-      plain = static_cast<std::size_t>(std::countr_zero(special)) / 8;  // little endian
-    }
-    if (dst != src) std::memmove(dst, src, plain);
-    src += plain;
-    dst += plain;
-    if (plain < 8) break;
-  }
-  s.src_ = src;
-  s.dst_ = dst;
+  const std::size_t plain =
+      common::json_plain_prefix({s.src_, static_cast<std::size_t>(s.end - s.src_)});
+  if (s.dst_ != s.src_) std::memmove(s.dst_, s.src_, plain);
+  s.src_ += plain;
+  s.dst_ += plain;
 }
 
 }  // namespace

@@ -33,6 +33,13 @@ TEST_SUITE("cards") {
     for (int c = 1; c < 256; ++c) {  // NUL cannot be in a C string key; tested in text below
       const std::string one(1, static_cast<char>(c));
       CHECK(with_card_writer(one, "x" + one + "y") == with_rapidjson(one, "x" + one + "y"));
+      // At every offset of the 8-byte scan and in the bytes after it.
+      for (std::size_t at = 0; at < 20; ++at) {
+        const std::string text = std::string(at, 'a') + one + std::string(10, 'b') + one;
+        if (with_card_writer("k", text) != with_rapidjson("k", text)) {
+          FAIL_CHECK("byte " << c << " at " << at);
+        }
+      }
     }
     std::string mixed = "plain \"quoted\" back\\slash\ttab\nline\x01\x1f";
     mixed += '\0';
