@@ -71,7 +71,12 @@ class Collector {
     KindMask seen = 0;
     std::string icd_vcf;
     Region code_region = Region::none;
-    std::array<Source, kFactKindCount> sources;
+    // Views into the request DOM, copied into a Source only for the kinds found: most
+    // concepts match no kind, and building twelve empty Sources per concept was measurable.
+    struct Found {
+      std::string_view system, code, display;
+    };
+    std::array<Found, kFactKindCount> sources{};
     std::string key;
     json::for_each_coding(concept_value, [&](std::string_view system, std::string_view code,
                                              std::string_view display) {
@@ -80,8 +85,7 @@ class Collector {
       if (mask == 0) return;
       for (std::size_t k = 0; k < kFactKindCount; ++k) {
         if ((mask & (KindMask{1} << k)) == 0 || (seen & (KindMask{1} << k)) != 0) continue;
-        sources[k] =
-            Source{record.reference, std::string(system), std::string(code), std::string(display)};
+        sources[k] = Found{system, code, display};
       }
       seen |= mask;
       if ((mask & kind_bit(FactKind::vcf)) != 0) {
@@ -91,7 +95,12 @@ class Collector {
     });
     for (std::size_t k = 0; k < kFactKindCount; ++k) {
       if ((seen & (KindMask{1} << k)) == 0) continue;
-      Evidence evidence{std::move(sources[k]), record.date, record.current, {}};
+      const Found& found = sources[k];
+      Evidence evidence{Source{record.reference, std::string(found.system), std::string(found.code),
+                               std::string(found.display)},
+                        record.date,
+                        record.current,
+                        {}};
       if (static_cast<FactKind>(k) == FactKind::vcf) {
         evidence.distinct_key = make_distinct_key(icd_vcf, record.site_key);
         note_vcf_region(record, code_region != Region::none ? code_region : record.site_region);
