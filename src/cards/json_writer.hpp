@@ -22,6 +22,19 @@ class CardWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
  public:
   using Writer::Writer;
 
+  // The handler calls Value::Accept makes when copying parts of a draft order into a card
+  // take the fast path too (these hide Writer's own; its other overloads stay visible).
+  using Writer::Key;
+  using Writer::String;
+  bool String(const char* text, rapidjson::SizeType length, bool = false) {
+    string({text, length});
+    return true;
+  }
+  bool Key(const char* text, rapidjson::SizeType length, bool = false) {
+    string({text, length});
+    return true;
+  }
+
   // A string value or an object key (JSON writes both the same way).
   void string(std::string_view text) {
     Prefix(rapidjson::kStringType);

@@ -2,6 +2,7 @@
 #include "cards/json_writer.hpp"
 
 #include <doctest/doctest.h>
+#include <rapidjson/document.h>
 
 #include <string>
 
@@ -65,5 +66,19 @@ TEST_SUITE("cards") {
     w.EndObject();
     CHECK(std::string(buffer.GetString(), buffer.GetSize()) ==
           R"({"a":"1","b":["x",2,"y"],"c":"3"})");
+  }
+
+  TEST_CASE("CardWriter: copying a DOM value (Accept) writes what Writer writes") {
+    rapidjson::Document doc;
+    doc.Parse(R"({"a":"x\"y","b\n":[1,"t\u0001",{"c":null,"d":true}],"e":2.5})");
+    REQUIRE_FALSE(doc.HasParseError());
+    rapidjson::StringBuffer fast_buffer;
+    vcf_cds::cards::CardWriter fast(fast_buffer);
+    doc.Accept(fast);
+    rapidjson::StringBuffer plain_buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> plain(plain_buffer);
+    doc.Accept(plain);
+    CHECK(std::string(fast_buffer.GetString(), fast_buffer.GetSize()) ==
+          std::string(plain_buffer.GetString(), plain_buffer.GetSize()));
   }
 }
