@@ -21,7 +21,11 @@
 
 namespace vcf_cds::criteria {
 
-enum class Category : std::uint8_t { usually_appropriate, may_be_appropriate, usually_not_appropriate };
+enum class Category : std::uint8_t {
+  usually_appropriate,
+  may_be_appropriate,
+  usually_not_appropriate
+};
 enum class Phase : std::uint8_t { imaging, treatment };
 
 std::string_view to_string(Category category);  // "Usually appropriate", ...
@@ -64,7 +68,7 @@ struct KnowledgeBase {
   std::string source;         // seed file name
   std::string source_sha256;  // hash of the seed the file was generated from
   std::string url;
-  std::string version;        // "sha256:<hex>" over the variants; verified at load
+  std::string version;  // "sha256:<hex>" over the variants; verified at load
   std::filesystem::path file;
   std::vector<Variant> variants;  // ordered by number, 1..9
 
@@ -120,13 +124,14 @@ struct Decision {
   Outcome outcome = Outcome::not_applicable;
   facts::OrderedProcedure procedure;
   facts::ClinicalFacts facts;
-  VariantMatch headline;                    // set when rated
-  std::vector<VariantMatch> candidates;     // every matching variant, priority order
-  bool firm = false;                        // every candidate rates the order the same
-  std::vector<Assumption> assumptions;      // undocumented facts the headline relied on
+  VariantMatch headline;                     // set when rated
+  std::vector<VariantMatch> candidates;      // every matching variant, priority order
+  bool firm = false;                         // every candidate rates the order the same
+  std::vector<Assumption> assumptions;       // undocumented facts the headline relied on
   std::vector<VariantMatch> other_variants;  // candidates whose rating differs from the headline
-  std::vector<IfPresent> if_present;        // absent facts that would change the rating
-  std::string explanation;                  // one line: facts and their sources
+  std::vector<IfPresent> if_present;         // absent facts that would change the rating
+  // No explanation member: facts::explain(facts) builds that line where it is shown (console),
+  // not on every service call, where nobody read it (issue #8).
 };
 
 // The fixed order in which variants win the headline (CONTRACT §3): 2, 4, 3, 1, 9, 7, 6, 8, 5.

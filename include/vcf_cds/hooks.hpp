@@ -85,7 +85,7 @@ std::string discovery_json();
 // String lengths need no limit of their own: a string is a slice of its body (parsed in situ),
 // which the HTTP body limit or FhirClientOptions::max_response_bytes already bounds.
 struct JsonLimits {
-  std::size_t max_depth = 64;
+  std::size_t max_depth = 64;          // also bounds parse_json's recursion: keep it small
   std::size_t max_elements = 500'000;  // values of any kind, counted over the whole document
   // Call bodies only (parse_request): payload_too_large naming the member. A real order entry
   // session drafts a handful of orders; thousands would only multiply decision and audit work.
@@ -99,7 +99,7 @@ struct JsonDocument {
   rapidjson::Document dom;
 };
 
-// Parses `doc.text` in situ (UTF-8 validated, iterative, limits checked).
+// Parses `doc.text` in situ (UTF-8 validated first, limits checked while parsing).
 // Errors: bad_request (syntax, encoding, NUL byte, nesting too deep; field ""),
 // payload_too_large (element count).
 Status parse_json(JsonDocument& doc, const JsonLimits& limits);

@@ -212,7 +212,9 @@ std::string decision_json(const criteria::Decision& d, const cards::ConsultIds& 
   w.EndArray();
   w.Key("facts");
   write_facts(w, d.facts);
-  key_str(w, "explanation", d.explanation);
+  // Rated decisions only, as when decide() filled it in.
+  key_str(w, "explanation",
+          d.outcome == criteria::Outcome::rated ? facts::explain(d.facts) : std::string());
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }

@@ -8,6 +8,7 @@
 
 #include "common/json_text.hpp"
 #include "common/sha256.hpp"
+#include "common/utf8.hpp"
 
 namespace vcf_cds::audit::detail {
 namespace {
@@ -18,7 +19,7 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 class Checker {
  public:
   void text(std::string_view field, std::string_view value) {
-    if (ok() && !common::is_utf8_without_nul(value)) {
+    if (ok() && common::find_text_problem(value)) {
       error_ = make_error(ErrorCode::bad_request, "audit." + std::string(field),
                           "audit record field holds a NUL byte or invalid UTF-8");
     }

@@ -3,8 +3,8 @@
 #include <rapidjson/writer.h>
 
 #include "cards/card_text.hpp"
-#include "common/json_write.hpp"
 #include "cards/detail.hpp"
+#include "cards/json_writer.hpp"
 #include "vcf_cds/cards.hpp"
 
 namespace vcf_cds::cards {
@@ -12,9 +12,7 @@ namespace {
 
 using criteria::Category;
 using criteria::Decision;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-using common::key_str;
+using Writer = CardWriter;  // fast string writing (cards/json_writer.hpp)
 
 // Copies `name` from the draft order when present (subject, encounter, requester, reasons).
 void copy_member(Writer& w, const rapidjson::Value& order, const char* name) {
@@ -57,9 +55,10 @@ void write_new_order(Writer& w, const rapidjson::Value& order, const facts::Codi
   w.EndObject();
 }
 
-std::string region_word(const CardText& text, facts::Region region) {
+// Views card text or the static region name.
+std::string_view region_word(const CardText& text, facts::Region region) {
   if (region == facts::Region::none) return {};
-  return CardText::word(text.regions, std::string(facts::to_string(region)));
+  return CardText::word(text.regions, facts::to_string(region));
 }
 
 void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value& order,
@@ -78,12 +77,12 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     if (!a.code) continue;
     const std::string uuid = in.new_uuid();
     ids.suggestion_uuids.push_back(uuid);
-    TemplateData data;
-    data.set("procedure", a.row->name)
-        .set("region", region_word(*in.text, a.regional ? region : facts::Region::none))
-        .set("category", std::string(criteria::to_string(a.row->category)))
+    TemplateData data;  // borrows from the knowledge base, card text and decision
+    data.set_ref("procedure", a.row->name)
+        .set_ref("region", region_word(*in.text, a.regional ? region : facts::Region::none))
+        .set_ref("category", criteria::to_string(a.row->category))
         .set("rating", a.row->rating)
-        .set("order", d.procedure.order_ref);
+        .set_ref("order", d.procedure.order_ref);
     w.StartObject();
     key_str(w, "label", in.text->suggestion_label.render(data));
     key_str(w, "uuid", uuid);
@@ -94,7 +93,7 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     w.Key("actions");
     w.StartArray();
     TemplateData removed;
-    removed.set("order", d.procedure.order_ref).set("procedure", d.headline.row->name);
+    removed.set_ref("order", d.procedure.order_ref).set_ref("procedure", d.headline.row->name);
     w.StartObject();
     key_str(w, "type", "delete");
     key_str(w, "description", in.text->delete_description.render(removed));
@@ -105,7 +104,11 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     key_str(w, "description", in.text->create_description.render(data));
     w.Key("resource");
     std::string code_text = a.row->name;
-    if (a.regional) code_text += " (" + region_word(*in.text, region) + ")";
+    if (a.regional) {
+      code_text += " (";
+      code_text += region_word(*in.text, region);
+      code_text += ')';
+    }
     write_new_order(w, order, *a.code, code_text);
     w.EndObject();
     w.EndArray();
@@ -179,13 +182,13 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
       usually_appropriate_alternatives(d, *in.terminology, suggestion_region(d));
   ids.card_uuid = in.new_uuid();
 
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, 16 * 1024);  // a card is ~8 KB: grow rarely
   Writer w(buffer);
   w.StartObject();
   key_str(w, "uuid", ids.card_uuid);
   key_str(w, "summary", render_summary(text, d));
-  key_str(w, "indicator", CardText::word(text.indicator,
-                                         std::string(criteria::to_string(d.headline.row->category))));
+  key_str(w, "indicator",
+          CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
   key_str(w, "detail", render_detail(text, d, alternatives));
   w.Key("source");
   w.StartObject();

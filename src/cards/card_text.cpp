@@ -22,19 +22,21 @@ struct Reader {
   std::string text(const rapidjson::Value& object, const char* name,
                    const std::string& path = {}) const {
     const auto& value = member(object, name, path);
-    if (!value.IsString() || value.GetStringLength() == 0) fail(path + name, "must be a non-empty string");
+    if (!value.IsString() || value.GetStringLength() == 0)
+      fail(path + name, "must be a non-empty string");
     return {value.GetString(), value.GetStringLength()};
   }
   Template templ(const char* name) const {
     return Template::parse(text(root, name), origin + " \"" + name + "\"");
   }
-  std::map<std::string, std::string, std::less<>> map(const char* name,
-                                                      std::initializer_list<const char*> required) const {
+  std::map<std::string, std::string, std::less<>> map(
+      const char* name, std::initializer_list<const char*> required) const {
     const auto& object = member(root, name, {});
     if (!object.IsObject()) fail(name, "must be an object");
     std::map<std::string, std::string, std::less<>> out;
     for (const auto& m : object.GetObject()) {
-      if (!m.value.IsString()) fail(std::string(name) + "." + m.name.GetString(), "must be a string");
+      if (!m.value.IsString())
+        fail(std::string(name) + "." + m.name.GetString(), "must be a string");
       out.emplace(m.name.GetString(), m.value.GetString());
     }
     for (const char* key : required) {
@@ -46,10 +48,10 @@ struct Reader {
 
 }  // namespace
 
-std::string CardText::word(const std::map<std::string, std::string, std::less<>>& map,
-                                  const std::string& key) {
+std::string_view CardText::word(const std::map<std::string, std::string, std::less<>>& map,
+                                std::string_view key) {
   auto it = map.find(key);
-  return it == map.end() ? key : it->second;
+  return it == map.end() ? key : std::string_view(it->second);
 }
 
 std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& folder) {
@@ -73,8 +75,8 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   const auto& source = r.member(doc, "source", {});
   text->source_label = r.text(source, "label", "source.");
   text->source_url = r.text(source, "url", "source.");
-  text->indicator = r.map("indicator", {"Usually appropriate", "May be appropriate",
-                                        "Usually not appropriate"});
+  text->indicator =
+      r.map("indicator", {"Usually appropriate", "May be appropriate", "Usually not appropriate"});
   text->regions = r.map("regions", {"cervical", "thoracic", "lumbar", "whole_body"});
   text->facts = r.map("facts", {"vcf", "malignancy", "back_pain", "multiple_vcfs"});
   text->assumptions = r.map("assumptions", {"symptomatic:true", "symptomatic:false"});
@@ -86,14 +88,15 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   if (!reasons.IsArray() || reasons.Empty()) r.fail("overrideReasons", "must be a non-empty array");
   for (const auto& reason : reasons.GetArray()) {
     if (!reason.IsObject()) r.fail("overrideReasons", "entries must be objects");
-    text->override_reasons.push_back(
-        {r.text(reason, "code", "overrideReasons[]."), r.text(reason, "display", "overrideReasons[].")});
+    text->override_reasons.push_back({r.text(reason, "code", "overrideReasons[]."),
+                                      r.text(reason, "display", "overrideReasons[].")});
   }
 
   const auto& score = r.member(doc, "appropriatenessScore", {});
   text->score_system = r.text(score, "system", "appropriatenessScore.");
   const auto& codes = r.member(score, "codes", "appropriatenessScore.");
-  if (!codes.IsArray() || codes.Size() != 9) r.fail("appropriatenessScore.codes", "must list 9 codes");
+  if (!codes.IsArray() || codes.Size() != 9)
+    r.fail("appropriatenessScore.codes", "must list 9 codes");
   for (rapidjson::SizeType i = 0; i < 9; ++i) {
     if (!codes[i].IsString()) r.fail("appropriatenessScore.codes", "must be strings");
     text->score_codes[i] = codes[i].GetString();

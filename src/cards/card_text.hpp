@@ -4,6 +4,7 @@
 #include <array>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cards/template.hpp"
@@ -39,8 +40,9 @@ class CardText {
   std::array<std::string, 9> score_codes;  // rating n -> score_codes[n-1]
 
   // Lookup with the key itself as fallback, so a missing wording never drops a fact.
-  static std::string word(const std::map<std::string, std::string, std::less<>>& map,
-                                 const std::string& key);
+  // The result views the map's text or `key` itself: keep the key alive while it is used.
+  static std::string_view word(const std::map<std::string, std::string, std::less<>>& map,
+                               std::string_view key);
 };
 
 }  // namespace vcf_cds::cards

@@ -1,7 +1,8 @@
 #include "cards/detail.hpp"
 
 #include <algorithm>
-#include <cstdio>
+#include <array>
+#include <cstdint>
 
 #include "common/time.hpp"
 
@@ -19,10 +20,11 @@ std::size_t utf8_length(std::string_view text) {
   return n;
 }
 
-std::string rrl_meaning_key(std::string_view rrl) {
+// A view of a literal or of `rrl` itself (a knowledge base row), so it can be borrowed.
+std::string_view rrl_meaning_key(std::string_view rrl) {
   if (rrl.rfind("O ", 0) == 0) return "O";
   if (rrl.find("☢") != std::string_view::npos) return "☢";
-  return std::string(rrl);
+  return rrl;
 }
 
 // Positive numeric PMIDs link to PubMed; anything else (the seed's negative ids) stays as written.
@@ -31,28 +33,65 @@ bool linkable_pmid(std::string_view pmid) {
          std::all_of(pmid.begin(), pmid.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// "Condition/c1 (M80.08XA “Age-related osteoporosis…”, 2026-11-01)", escaped.
-std::string describe_source(const facts::Evidence& evidence) {
-  std::string detail = evidence.source.code;
-  if (!evidence.source.display.empty()) {
-    if (!detail.empty()) detail += ' ';
-    detail += "“" + evidence.source.display + "”";
+// What escape_markdown does to each byte: 0 keep, else the replacement's index in kReplacement.
+constexpr std::array<std::uint8_t, 256> kMarkdownAction = [] {
+  std::array<std::uint8_t, 256> action{};
+  action['<'] = 1;
+  action['>'] = 2;
+  action['&'] = 3;
+  action['\n'] = action['\r'] = 4;
+  for (unsigned char c : std::string_view("\\`*_[]#|!")) action[c] = 5;
+  return action;
+}();
+constexpr std::string_view kReplacement[] = {"", "&lt;", "&gt;", "&amp;", " ", "\\"};
+
+// Appends `text` escaped; runs of plain text are copied at once (card details are mostly plain).
+void append_markdown(std::string& out, std::string_view text) {
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const std::uint8_t action = kMarkdownAction[static_cast<unsigned char>(text[i])];
+    if (action == 0) continue;
+    out.append(text.data() + run, i - run);
+    out += kReplacement[action];
+    if (action == 5) out += text[i];  // backslash, then the character itself
+    run = i + 1;
   }
-  if (evidence.date) {
-    if (!detail.empty()) detail += ", ";
-    detail += common::iso_date(*evidence.date);
-  }
-  if (!evidence.current) detail += detail.empty() ? "history" : ", history";
-  std::string text = escape_markdown(evidence.source.reference);
-  if (!detail.empty()) text += " — " + escape_markdown(detail);
-  return text;
+  out.append(text.data() + run, text.size() - run);
 }
 
-void add_row_fields(TemplateData& data, const CardText& text, const criteria::VariantMatch& match) {
+// Appends "Condition/c1 — M80.08XA “Age-related osteoporosis…”, 2026-11-01", escaped; the parts
+// after " — " appear only when known (", history" when not current).
+void append_source(std::string& out, const facts::Evidence& evidence) {
+  append_markdown(out, evidence.source.reference);
+  bool any = false;  // whether a detail part is written yet
+  const auto separate = [&](std::string_view between) {
+    out += any ? between : std::string_view(" — ");
+    any = true;
+  };
+  if (!evidence.source.code.empty()) {
+    separate("");
+    append_markdown(out, evidence.source.code);
+  }
+  if (!evidence.source.display.empty()) {
+    separate(" ");
+    out += "“";
+    append_markdown(out, evidence.source.display);
+    out += "”";
+  }
+  if (evidence.date) {
+    separate(", ");
+    out += common::iso_date(*evidence.date);
+  }
+  if (!evidence.current) {
+    separate(", ");
+    out += "history";
+  }
+}
+
+void add_row_fields(TemplateData& data, const criteria::VariantMatch& match) {
   data.set("variant", match.variant->number);
-  data.set("category", std::string(criteria::to_string(match.row->category)));
+  data.set_ref("category", criteria::to_string(match.row->category));
   data.set("rating", match.row->rating);
-  (void)text;
 }
 
 }  // namespace
@@ -60,28 +99,7 @@ void add_row_fields(TemplateData& data, const CardText& text, const criteria::Va
 std::string escape_markdown(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '\\': case '`': case '*': case '_': case '[': case ']': case '#': case '|': case '!':
-        out += '\\';
-        out += c;
-        break;
-      case '\n': case '\r':
-        out += ' ';
-        break;
-      default:
-        out += c;
-    }
-  }
+  append_markdown(out, text);
   return out;
 }
 
@@ -115,8 +133,8 @@ std::vector<Alternative> usually_appropriate_alternatives(const Decision& decisi
 
 std::string render_summary(const CardText& text, const Decision& decision) {
   TemplateData data;
-  data.set("procedure", decision.headline.row->name);
-  add_row_fields(data, text, decision.headline);
+  data.set_ref("procedure", decision.headline.row->name);
+  add_row_fields(data, decision.headline);
   std::string summary = text.summary.render(data);
   // Guard the protocol limit even if the wording is edited to something longer.
   while (utf8_length(summary) > kSummaryLimit) {
@@ -133,13 +151,15 @@ std::string render_detail(const CardText& text, const Decision& decision,
                           const std::vector<Alternative>& alternatives) {
   const ProcedureRow& row = *decision.headline.row;
   const auto& f = decision.facts;
+  // Borrowed text (set_ref) is from the knowledge base, the card text or the decision: all
+  // outlive the rendering below.
   TemplateData data;
-  data.set("variantText", decision.headline.variant->text);
-  data.set("procedure", row.name);
-  add_row_fields(data, text, decision.headline);
+  data.set_ref("variantText", decision.headline.variant->text);
+  data.set_ref("procedure", row.name);
+  add_row_fields(data, decision.headline);
   data.set("disagreement", row.disagreement);
   data.set("median", row.median);
-  data.set("soe", row.soe);
+  data.set_ref("soe", row.soe);
   data.set("firm", decision.firm && decision.candidates.size() > 1);
 
   for (std::size_t k = 0; k < facts::kFactKindCount; ++k) {
@@ -149,38 +169,39 @@ std::string render_detail(const CardText& text, const Decision& decision,
     std::string sources;
     for (const auto& e : evidence) {
       if (!sources.empty()) sources += "; ";
-      sources += describe_source(e);
+      append_source(sources, e);
     }
     data.add("why")
-        .set("fact", CardText::word(text.facts, std::string(facts::to_string(kind))))
+        .set_ref("fact", CardText::word(text.facts, facts::to_string(kind)))
         .set("sources", std::move(sources));
   }
   for (const auto& assumption : decision.assumptions) {
     const std::string key = assumption.fact + (assumption.assumed_present ? ":true" : ":false");
-    data.add("assumptions").set("text", CardText::word(text.assumptions, key));
+    data.add("assumptions").set("text", std::string(CardText::word(text.assumptions, key)));
   }
   for (const auto& alternative : decision.if_present) {
     auto& item = data.add("ifPresent");
-    item.set("fact", CardText::word(text.facts, alternative.fact));
-    add_row_fields(item, text, alternative.match);
+    item.set_ref("fact", CardText::word(text.facts, alternative.fact));
+    add_row_fields(item, alternative.match);
   }
   if (!decision.other_variants.empty()) {
     auto& section = data.add("otherVariants");
     for (const auto& other : decision.other_variants) {
       auto& item = section.add("items");
-      add_row_fields(item, text, other);
-      item.set("text", other.variant->text);
+      add_row_fields(item, other);
+      item.set_ref("text", other.variant->text);
     }
   }
 
-  const std::string population = f.pediatric ? "pediatric" : "adult";
+  const std::string_view population = f.pediatric ? "pediatric" : "adult";
   const std::string& rrl = f.pediatric ? row.rrl_pediatric : row.rrl_adult;
-  data.set("population", CardText::word(text.population, population));
-  data.set("rrl", rrl);
-  data.set("rrlMeaning", CardText::word(text.rrl_meaning, rrl_meaning_key(rrl)));
+  data.set_ref("population", CardText::word(text.population, population));
+  data.set_ref("rrl", rrl);
+  data.set_ref("rrlMeaning", CardText::word(text.rrl_meaning, rrl_meaning_key(rrl)));
 
   for (std::size_t bucket = 0; bucket < row.tabulation.size(); ++bucket) {
     std::string bar;
+    bar.reserve(3 * static_cast<std::size_t>(std::max(row.tabulation[bucket], 0)));
     for (int i = 0; i < row.tabulation[bucket]; ++i) bar += "█";
     data.add("votes")
         .set("bucket", static_cast<int>(bucket + 1))
@@ -193,8 +214,8 @@ std::string render_detail(const CardText& text, const Decision& decision,
     section.set("variant", decision.headline.variant->number);
     for (const auto& alternative : alternatives) {
       auto& item = section.add("items");
-      item.set("procedure", alternative.row->name).set("rating", alternative.row->rating);
-      if (!alternative.orderable) item.set("note", text.alternative_not_orderable);
+      item.set_ref("procedure", alternative.row->name).set("rating", alternative.row->rating);
+      if (!alternative.orderable) item.set_ref("note", text.alternative_not_orderable);
     }
   }
 
@@ -202,10 +223,10 @@ std::string render_detail(const CardText& text, const Decision& decision,
     auto& section = data.add("references");
     for (const auto& ref : row.references) {
       auto& item = section.add("items");
-      item.set("n", ref.n).set("pmid", ref.pmid).set("quality", ref.quality);
+      item.set("n", ref.n).set_ref("pmid", ref.pmid).set_ref("quality", ref.quality);
       if (linkable_pmid(ref.pmid)) {
         TemplateData url;
-        url.set("pmid", ref.pmid);
+        url.set_ref("pmid", ref.pmid);
         item.set("url", text.pubmed_url.render(url));
       }
     }

@@ -3,11 +3,14 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <cstdio>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
 
 #include "cards/card_text.hpp"
-#include "common/json_write.hpp"
 #include "cards/detail.hpp"
+#include "cards/json_writer.hpp"
 #include "vcf_cds/cards.hpp"
 
 namespace vcf_cds::cards {
@@ -16,21 +19,20 @@ namespace {
 using criteria::Category;
 using criteria::Decision;
 using criteria::Outcome;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = CardWriter;  // fast string writing (cards/json_writer.hpp)
 
 // Argonaut "CDS Hooks for PAMA" extension URLs (protocol constants, not criteria).
 constexpr const char* kPamaRating = "http://fhir.org/argonaut/Extension/pama-rating";
 constexpr const char* kPamaRatingSystem = "http://fhir.org/argonaut/CodeSystem/pama-rating";
 constexpr const char* kPamaConsultId = "http://fhir.org/argonaut/Extension/pama-rating-consult-id";
 constexpr const char* kPamaQcdsm = "http://fhir.org/argonaut/Extension/pama-rating-qcdsm-consulted";
-constexpr const char* kPamaAucApplied = "http://fhir.org/argonaut/Extension/pama-rating-auc-applied";
-
-using common::key_str;
+constexpr const char* kPamaAucApplied =
+    "http://fhir.org/argonaut/Extension/pama-rating-auc-applied";
 
 const char* pama_code(const Decision& d) {
   if (d.outcome != Outcome::rated) return "no-criteria-apply";
   return d.headline.row->category == Category::usually_not_appropriate ? "not-appropriate"
-                                                                        : "appropriate";
+                                                                       : "appropriate";
 }
 
 std::string_view member_string(const rapidjson::Value& object, const char* name) {
@@ -78,8 +80,9 @@ void write_pama_extensions(Writer& w, const RenderInput& in, const Decision& d,
   if (d.outcome == Outcome::rated) {
     w.StartObject();
     key_str(w, "url", kPamaAucApplied);
-    key_str(w, "valueUri", in.settings.canonical_base + "/criteria/acr-vcf/variant/" +
-                               std::to_string(d.headline.variant->number));
+    key_str(w, "valueUri",
+            in.settings.canonical_base + "/criteria/acr-vcf/variant/" +
+                std::to_string(d.headline.variant->number));
     w.EndObject();
   }
 }
@@ -115,7 +118,7 @@ void write_rated_order(Writer& w, const RenderInput& in, const rapidjson::Value&
 void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Value& order,
                          const Decision& d, const std::string& consult_id) {
   TemplateData data;
-  data.set("order", d.procedure.order_ref).set("pamaRating", pama_code(d));
+  data.set_ref("order", d.procedure.order_ref).set_ref("pamaRating", pama_code(d));
   w.StartObject();
   key_str(w, "type", "update");
   key_str(w, "description", in.text->update_description.render(data));
@@ -127,18 +130,36 @@ void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Valu
 }  // namespace
 
 std::string random_uuid() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    // The CSPRNG failing is not something input can cause: stop rather than reuse ids.
-    std::abort();
+  // RAND_bytes costs far more per call than per byte (DRBG lookup and locking), and a response
+  // takes several ids, so each thread draws 16 ids' worth at once and hands them out in order.
+  // The pool is dropped in a forked child, which must not repeat its parent's ids.
+  struct Pool {
+    std::array<unsigned char, 16 * 16> bytes{};
+    std::size_t used = 16 * 16;  // all used: draw on first call
+    pid_t owner = 0;
+  };
+  thread_local Pool pool;
+  const pid_t pid = getpid();
+  if (pool.used == pool.bytes.size() || pool.owner != pid) {
+    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
+      // The CSPRNG failing is not something input can cause: stop rather than reuse ids.
+      std::abort();
+    }
+    pool.used = 0;
+    pool.owner = pid;
   }
+  unsigned char* bytes = pool.bytes.data() + pool.used;
+  pool.used += 16;
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');  // 8-4-4-4-12
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // keep the dash
+    out[at++] = kHex[bytes[i] >> 4];
+    out[at++] = kHex[bytes[i] & 0x0f];
+  }
   return out;
 }
 
@@ -149,7 +170,7 @@ Rendered render(const RenderInput& in) {
   Rendered out;
   const auto& decisions = *in.decisions;
   std::vector<std::size_t> acted;  // decisions that get a system action
-  std::vector<std::string> cards;
+  std::size_t cards_size = 0;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const Decision& d = decisions[i];
     if (d.outcome == Outcome::not_applicable) continue;
@@ -159,22 +180,15 @@ Rendered render(const RenderInput& in) {
     ids.pama_rating = pama_code(d);
     if (d.outcome == Outcome::rated) {
       ids.card_json = write_card(in, *in.orders[i], d, ids);
-      cards.push_back(ids.card_json);
+      cards_size += ids.card_json.size() + 1;
     }
     acted.push_back(i);
     out.consults.push_back(std::move(ids));
   }
 
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("cards");
-  w.StartArray();
-  for (const auto& card : cards) w.RawValue(card.data(), card.size(), rapidjson::kObjectType);
-  w.EndArray();
+  // Actions once, then reused: top-level (CDS Hooks 2.0) and extension (Argonaut, Sandbox).
+  rapidjson::StringBuffer actions_buffer(nullptr, 4096);
   if (!acted.empty()) {
-    // Actions once, then reused: top-level (CDS Hooks 2.0) and extension (Argonaut, Sandbox).
-    rapidjson::StringBuffer actions_buffer;
     Writer aw(actions_buffer);
     aw.StartArray();
     for (std::size_t k = 0; k < acted.size(); ++k) {
@@ -182,17 +196,30 @@ Rendered render(const RenderInput& in) {
                           out.consults[k].consult_id);
     }
     aw.EndArray();
-    const std::string_view actions(actions_buffer.GetString(), actions_buffer.GetSize());
-    w.Key("systemActions");
-    w.RawValue(actions.data(), actions.size(), rapidjson::kArrayType);
-    w.Key("extension");
-    w.StartObject();
-    w.Key("systemActions");
-    w.RawValue(actions.data(), actions.size(), rapidjson::kArrayType);
-    w.EndObject();
   }
-  w.EndObject();
-  out.body.assign(buffer.GetString(), buffer.GetSize());
+  const std::string_view actions(actions_buffer.GetString(), actions_buffer.GetSize());
+
+  // The envelope is fixed, so it is written as text around the finished cards and actions (what
+  // a Writer with RawValue produced, without copying every byte through it again).
+  std::string& body = out.body;
+  body.reserve(cards_size + 2 * actions.size() + 80);
+  body += R"({"cards":[)";
+  bool first = true;
+  for (const auto& consult : out.consults) {
+    if (consult.card_json.empty()) continue;  // no-criteria-apply: PAMA rating only
+    if (!first) body += ',';
+    body += consult.card_json;
+    first = false;
+  }
+  body += ']';
+  if (!acted.empty()) {
+    body += R"(,"systemActions":)";
+    body += actions;
+    body += R"(,"extension":{"systemActions":)";
+    body += actions;
+    body += '}';
+  }
+  body += '}';
   return out;
 }
 

@@ -79,6 +79,13 @@ struct Parser {
   }
 };
 
+// Literal text of the nodes, sections counted once.
+std::size_t literal_size(const std::vector<Node>& nodes) {
+  std::size_t size = 0;
+  for (const auto& node : nodes) size += node.value.size() + literal_size(node.children);
+  return size;
+}
+
 const TemplateData::Entry* lookup(const std::vector<const TemplateData*>& scopes,
                                   std::string_view key) {
   for (auto it = scopes.rbegin(); it != scopes.rend(); ++it) {
@@ -90,7 +97,7 @@ const TemplateData::Entry* lookup(const std::vector<const TemplateData*>& scopes
 bool truthy(const TemplateData::Entry* entry) {
   if (entry == nullptr) return false;
   if (entry->is_list) return !entry->items.empty();
-  return entry->flag || !entry->text.empty();
+  return entry->flag || !entry->text().empty();
 }
 
 void render_nodes(const std::vector<Node>& nodes, std::vector<const TemplateData*>& scopes,
@@ -102,7 +109,7 @@ void render_nodes(const std::vector<Node>& nodes, std::vector<const TemplateData
         break;
       case Node::Kind::variable:
         if (const auto* entry = lookup(scopes, node.value); entry && !entry->is_list) {
-          out += entry->text;
+          out += entry->text();
         }
         break;
       case Node::Kind::section: {
@@ -128,30 +135,41 @@ void render_nodes(const std::vector<Node>& nodes, std::vector<const TemplateData
 
 }  // namespace
 
-TemplateData::Entry& TemplateData::entry(std::string key) {
+TemplateData::Entry& TemplateData::entry(std::string_view key) {
   for (auto& e : entries_) {
     if (e.key == key) return e;
   }
-  entries_.push_back(Entry{std::move(key), {}, false, {}, false});
+  if (entries_.empty()) entries_.reserve(8);  // a card's detail has ~15 values, list items ~4
+  entries_.push_back(Entry{key, {}, {}, false, false, {}, false});
   return entries_.back();
 }
 
-TemplateData& TemplateData::set(std::string key, std::string value) {
-  auto& e = entry(std::move(key));
-  e.text = std::move(value);
-  e.flag = !e.text.empty();
+TemplateData& TemplateData::set(std::string_view key, std::string value) {
+  auto& e = entry(key);
+  e.owned = std::move(value);
+  e.is_borrowed = false;
+  e.flag = !e.owned.empty();
   return *this;
 }
 
-TemplateData& TemplateData::set(std::string key, bool flag) {
-  auto& e = entry(std::move(key));
+TemplateData& TemplateData::set_ref(std::string_view key, std::string_view text) {
+  auto& e = entry(key);
+  e.borrowed = text;
+  e.is_borrowed = true;
+  e.flag = !text.empty();
+  return *this;
+}
+
+TemplateData& TemplateData::set(std::string_view key, bool flag) {
+  auto& e = entry(key);
   e.flag = flag;
-  e.text = flag ? "true" : "";
+  e.borrowed = flag ? "true" : "";
+  e.is_borrowed = true;
   return *this;
 }
 
 TemplateData& TemplateData::add(std::string_view key) {
-  auto& e = entry(std::string(key));
+  auto& e = entry(key);
   e.is_list = true;
   return e.items.emplace_back();
 }
@@ -167,11 +185,13 @@ Template Template::parse(std::string_view text, std::string origin) {
   Parser parser{text, std::move(origin)};
   Template result;
   result.nodes_ = std::make_shared<const std::vector<Node>>(parser.parse_until({}));
+  result.text_size_ = literal_size(*result.nodes_);
   return result;
 }
 
 std::string Template::render(const TemplateData& data) const {
   std::string out;
+  out.reserve(text_size_ + text_size_ / 2);  // values and repeated sections on top of the text
   std::vector<const TemplateData*> scopes{&data};
   if (nodes_) render_nodes(*nodes_, scopes, out);
   return out;

@@ -14,26 +14,37 @@
 
 namespace vcf_cds::cards {
 
+// Values for one rendering. Keys are placeholder names, in practice string literals: they are
+// kept as views and must outlive the data. Text given as std::string (or a number, a literal) is
+// owned; set_ref borrows text that outlives the rendering (knowledge base rows, card text, the
+// decision), so building a card's data copies little (issue #8).
 class TemplateData {
  public:
-  TemplateData& set(std::string key, std::string value);
-  TemplateData& set(std::string key, bool flag);
-  TemplateData& set(std::string key, int value) { return set(std::move(key), std::to_string(value)); }
-  TemplateData& set(std::string key, const char* value) { return set(std::move(key), std::string(value)); }
+  TemplateData& set(std::string_view key, std::string value);
+  TemplateData& set(std::string_view key, const char* value) {
+    return set(key, std::string(value));
+  }
+  TemplateData& set(std::string_view key, bool flag);
+  TemplateData& set(std::string_view key, int value) { return set(key, std::to_string(value)); }
+  TemplateData& set_ref(std::string_view key, std::string_view text);
   // Appends an item to the list `key` (created on first use) and returns it to fill.
   TemplateData& add(std::string_view key);
 
   struct Entry {
-    std::string key;
-    std::string text;
+    std::string_view key;
+    std::string owned;          // the text, unless borrowed
+    std::string_view borrowed;  // the text when set with set_ref
+    bool is_borrowed = false;
     bool flag = false;
     std::vector<TemplateData> items;
     bool is_list = false;
+    // Not a stored view of `owned`: a short string moves with its Entry.
+    std::string_view text() const { return is_borrowed ? borrowed : std::string_view(owned); }
   };
   const Entry* find(std::string_view key) const;
 
  private:
-  Entry& entry(std::string key);
+  Entry& entry(std::string_view key);
   std::vector<Entry> entries_;
 };
 
@@ -53,6 +64,7 @@ class Template {
 
  private:
   std::shared_ptr<const std::vector<Node>> nodes_;
+  std::size_t text_size_ = 0;  // literal text in the template: the output's size, roughly
 };
 
 }  // namespace vcf_cds::cards

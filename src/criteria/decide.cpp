@@ -1,6 +1,7 @@
 // Which variant applies to an order, and what the answer assumed (CONTRACT §3, §7).
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "vcf_cds/criteria.hpp"
 
@@ -13,16 +14,23 @@ using facts::Tri;
 constexpr std::array<int, 9> kPriority = {2, 4, 3, 1, 9, 7, 6, 8, 5};
 
 // The values symptoms can take: the documented one, or both when undocumented.
-std::vector<bool> symptom_worlds(const ClinicalFacts& facts) {
+struct SymptomWorlds {
+  std::array<bool, 2> values{};
+  std::size_t count = 0;
+  const bool* begin() const { return values.data(); }
+  const bool* end() const { return values.data() + count; }
+};
+
+SymptomWorlds symptom_worlds(const ClinicalFacts& facts) {
   switch (facts.symptomatic) {
     case Tri::present:
-      return {true};
+      return {{true, false}, 1};
     case Tri::absent:
-      return {false};
+      return {{false, false}, 1};
     case Tri::unknown:
       break;
   }
-  return {true, false};
+  return {{true, false}, 2};
 }
 
 // Variants that contain the ordered row and match in some symptom world, in priority order.
@@ -79,7 +87,9 @@ bool already_present(std::string_view fact, const ClinicalFacts& f) {
 
 }  // namespace
 
-std::span<const int> variant_priority() { return kPriority; }
+std::span<const int> variant_priority() {
+  return kPriority;
+}
 
 bool variant_matches(int number, const ClinicalFacts& f, bool symptomatic) {
   const bool new_vcf = f.vcf && f.vcf_new;
@@ -120,8 +130,8 @@ Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
   if (!row_name.empty()) decision.candidates = candidates_for(kb, row_name, f);
   if (decision.candidates.empty()) {
     // §3: no match gets no card; advanced imaging still gets PAMA no-criteria-apply.
-    decision.outcome = decision.procedure.advanced_imaging ? Outcome::no_criteria_apply
-                                                           : Outcome::not_applicable;
+    decision.outcome =
+        decision.procedure.advanced_imaging ? Outcome::no_criteria_apply : Outcome::not_applicable;
     return decision;
   }
 
@@ -147,6 +157,9 @@ Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
     }
   }
 
+  // Matching reads only the derived flags. Each flip copies the facts, so the evidence (every
+  // source string) is set aside meanwhile instead of being copied nine times (issue #8).
+  auto evidence = std::exchange(decision.facts.evidence, {});
   for (const auto& flip : kFlips) {
     if (already_present(flip.fact, f)) continue;
     ClinicalFacts changed = f;
@@ -158,7 +171,7 @@ Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
       decision.if_present.push_back({flip.fact, would_be});
     }
   }
-  decision.explanation = facts::explain(f);
+  decision.facts.evidence = std::move(evidence);
   return decision;
 }
 

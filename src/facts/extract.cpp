@@ -21,9 +21,19 @@ constexpr std::string_view kNeverCount[] = {"refuted", "entered-in-error"};
 constexpr std::string_view kHistoryOnly[] = {"inactive", "remission", "resolved"};
 constexpr std::string_view kObservationVoid[] = {"entered-in-error", "cancelled"};
 
+// How evidence names its record: "<resourceType>/<id>" of a resource in the request, or a label
+// for the order's own reasons. Spelled out only when evidence is found: most records of a chart
+// match no fact, and building the name for each was a string allocation per record.
+struct RecordName {
+  const Value* resource = nullptr;  // named by reference_of(*resource, fallback_type) ...
+  std::string_view fallback_type;
+  std::string label;  // ... or by this, when resource is null
+  std::string text() const { return resource ? reference_of(*resource, fallback_type) : label; }
+};
+
 // What all codings of one record share.
 struct Record {
-  std::string reference;  // "Condition/c1", "ServiceRequest/o1 (reasonCode)"
+  RecordName name;  // "Condition/c1", "ServiceRequest/o1 (reasonCode)"
   std::optional<sys_days> date;
   bool current = true;
   std::string site_key;  // bodySite identity, "" when none
@@ -71,7 +81,12 @@ class Collector {
     KindMask seen = 0;
     std::string icd_vcf;
     Region code_region = Region::none;
-    std::array<Source, kFactKindCount> sources;
+    // Views into the request DOM, copied into a Source only for the kinds found: most
+    // concepts match no kind, and building twelve empty Sources per concept was measurable.
+    struct Found {
+      std::string_view system, code, display;
+    };
+    std::array<Found, kFactKindCount> sources{};
     std::string key;
     json::for_each_coding(concept_value, [&](std::string_view system, std::string_view code,
                                              std::string_view display) {
@@ -80,8 +95,7 @@ class Collector {
       if (mask == 0) return;
       for (std::size_t k = 0; k < kFactKindCount; ++k) {
         if ((mask & (KindMask{1} << k)) == 0 || (seen & (KindMask{1} << k)) != 0) continue;
-        sources[k] =
-            Source{record.reference, std::string(system), std::string(code), std::string(display)};
+        sources[k] = Found{system, code, display};
       }
       seen |= mask;
       if ((mask & kind_bit(FactKind::vcf)) != 0) {
@@ -91,7 +105,12 @@ class Collector {
     });
     for (std::size_t k = 0; k < kFactKindCount; ++k) {
       if ((seen & (KindMask{1} << k)) == 0) continue;
-      Evidence evidence{std::move(sources[k]), record.date, record.current, {}};
+      const Found& found = sources[k];
+      Evidence evidence{Source{record.name.text(), std::string(found.system),
+                               std::string(found.code), std::string(found.display)},
+                        record.date,
+                        record.current,
+                        {}};
       if (static_cast<FactKind>(k) == FactKind::vcf) {
         evidence.distinct_key = make_distinct_key(icd_vcf, record.site_key);
         note_vcf_region(record, code_region != Region::none ? code_region : record.site_region);
@@ -100,10 +119,10 @@ class Collector {
     }
   }
 
-  void add_condition(const Value& condition, std::string reference) {
+  void add_condition(const Value& condition, RecordName name) {
     if (!condition.IsObject()) return;
     if (json::has_status(json::member(&condition, "verificationStatus"), kNeverCount)) return;
-    Record record{std::move(reference), {}, true, {}, Region::none};
+    Record record{std::move(name), {}, true, {}, Region::none};
     record.current = !json::has_status(json::member(&condition, "clinicalStatus"), kHistoryOnly);
     record.date = first_date(
         condition,
@@ -117,20 +136,20 @@ class Collector {
     // Completed, or no status at all; a malformed status is not "completed".
     const Value* status = json::member(&procedure, "status");
     if (status != nullptr && json::as_string(status) != "completed") return;
-    Record record{reference_of(procedure, "Procedure"), {}, true, {}, Region::none};
+    Record record{{&procedure, "Procedure", {}}, {}, true, {}, Region::none};
     record.date =
         first_date(procedure, {{"performedDateTime", nullptr}, {"performedPeriod", "start"}});
     add_concept(json::member(&procedure, "code"), record);
   }
 
-  void add_observation(const Value& observation, std::string reference) {
+  void add_observation(const Value& observation, RecordName name) {
     if (!observation.IsObject()) return;
     const std::string_view status = json::string_member(&observation, "status");
     if (std::find(std::begin(kObservationVoid), std::end(kObservationVoid), status) !=
         std::end(kObservationVoid)) {
       return;
     }
-    Record record{std::move(reference), {}, true, {}, Region::none};
+    Record record{std::move(name), {}, true, {}, Region::none};
     record.date = first_date(
         observation,
         {{"effectiveDateTime", nullptr}, {"effectivePeriod", "start"}, {"issued", nullptr}});
@@ -210,7 +229,7 @@ ClinicalFacts extract(const Terminology& terminology, const hooks::HookRequest& 
   add_patient(request.data.patient, today, facts);
   for (const Value* condition : request.data.conditions) {
     if (condition != nullptr) {
-      collector.add_condition(*condition, reference_of(*condition, "Condition"));
+      collector.add_condition(*condition, {condition, "Condition", {}});
     }
   }
   for (const Value* procedure : request.data.procedures) {
@@ -218,13 +237,13 @@ ClinicalFacts extract(const Terminology& terminology, const hooks::HookRequest& 
   }
   for (const Value* observation : request.data.observations) {
     if (observation != nullptr) {
-      collector.add_observation(*observation, reference_of(*observation, "Observation"));
+      collector.add_observation(*observation, {observation, "Observation", {}});
     }
   }
 
   // Only this order's reasons count (§7); they are undated, hence new.
   const std::string order_ref = reference_of(order, "ServiceRequest");
-  const Record reason{order_ref + " (reasonCode)", {}, true, {}, Region::none};
+  const Record reason{{nullptr, {}, order_ref + " (reasonCode)"}, {}, true, {}, Region::none};
   json::for_each_item(json::member(&order, "reasonCode"), [&](const Value& concept_value) {
     collector.add_concept(&concept_value, reason);
   });
@@ -233,7 +252,7 @@ ClinicalFacts extract(const Terminology& terminology, const hooks::HookRequest& 
     std::string_view type;
     const Value* resource = resolve(request, order, target, type);
     if (resource == nullptr) return;
-    std::string label = order_ref + " (reasonReference " + std::string(target) + ")";
+    RecordName label{nullptr, {}, order_ref + " (reasonReference " + std::string(target) + ")"};
     if (type == "Condition") collector.add_condition(*resource, std::move(label));
     if (type == "Observation") collector.add_observation(*resource, std::move(label));
   });

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+
 using vcf_cds::cards::Template;
 using vcf_cds::cards::TemplateData;
 using vcf_cds::cards::TemplateError;
@@ -42,11 +44,40 @@ TEST_SUITE("cards") {
   }
 
   TEST_CASE("template: malformed -> TemplateError names the origin") {
-    CHECK_THROWS_WITH_AS(Template::parse("{{#a}}x", "detail.md"),
-                         doctest::Contains("detail.md"), TemplateError);
+    CHECK_THROWS_WITH_AS(Template::parse("{{#a}}x", "detail.md"), doctest::Contains("detail.md"),
+                         TemplateError);
     CHECK_THROWS_WITH_AS(Template::parse("{{#a}}x{{/b}}", "detail.md"), doctest::Contains("{{/b}}"),
                          TemplateError);
     CHECK_THROWS_AS(Template::parse("{{name", "x"), TemplateError);
     CHECK_THROWS_AS(Template::parse("{{}}", "x"), TemplateError);
+  }
+
+  TEST_CASE("template: set_ref borrows the text, set copies it") {
+    std::string name = "CT";
+    std::string copied = "owned";
+    TemplateData data;
+    data.set_ref("name", name).set("copy", copied);
+    name = "MR";  // borrowed: the rendering reads it now
+    copied = "changed";
+    CHECK(Template::parse("{{name}} {{copy}}", "t").render(data) == "MR owned");
+  }
+
+  TEST_CASE("template: many values, short and long, survive the data growing") {
+    // Short owned strings live inside their entry; they must still render after the entry list
+    // has grown (and moved) several times.
+    static const std::string keys[] = {"k0",  "k1",  "k2",  "k3",  "k4",  "k5",  "k6",
+                                       "k7",  "k8",  "k9",  "k10", "k11", "k12", "k13",
+                                       "k14", "k15", "k16", "k17", "k18", "k19"};
+    TemplateData data;
+    std::string text;
+    std::string expected;
+    for (int i = 0; i < 20; ++i) {
+      const std::string value =
+          i % 2 ? std::string(40, static_cast<char>('a' + i)) : "v" + std::to_string(i);
+      data.set(keys[i], value);
+      text += "{{" + keys[i] + "}}|";
+      expected += value + "|";
+    }
+    CHECK(Template::parse(text, "t").render(data) == expected);
   }
 }

@@ -10,7 +10,6 @@
 namespace {
 
 using vcf_cds::common::append_json_string;
-using vcf_cds::common::is_utf8_without_nul;
 
 std::string rapidjson_string(std::string_view text) {
   rapidjson::StringBuffer buffer;
@@ -49,27 +48,6 @@ TEST_SUITE("common") {
       text.push_back('\0');  // a NUL inside a string is escaped too
       text += std::string(random() % 20, 'z');
       REQUIRE(escaped(text) == rapidjson_string(text));
-    }
-  }
-
-  TEST_CASE("is_utf8_without_nul: plain and multi-byte text -> true") {
-    CHECK(is_utf8_without_nul(""));
-    CHECK(is_utf8_without_nul("a plain ASCII sentence longer than eight bytes"));
-    CHECK(is_utf8_without_nul("Fracture \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 end"));
-    CHECK(is_utf8_without_nul("\xf4\x8f\xbf\xbf"));  // U+10FFFF, the last code point
-  }
-
-  TEST_CASE("is_utf8_without_nul: NUL, overlong, surrogate, truncated, past U+10FFFF -> false") {
-    // Each bad sequence both at the start and after a long ASCII run (the word-at-a-time path).
-    const std::string run(21, 'x');
-    for (const std::string& bad :
-         {std::string("\0", 1), std::string("\xc0\xaf"), std::string("\xe0\x80\xaf"),
-          std::string("\xed\xa0\x80"), std::string("\xe2\x82"), std::string("\xf4\x90\x80\x80"),
-          std::string("\x80"), std::string("\xff"), std::string("\xc3\x28")}) {
-      CAPTURE(bad);
-      CHECK_FALSE(is_utf8_without_nul(bad));
-      CHECK_FALSE(is_utf8_without_nul(run + bad));
-      CHECK_FALSE(is_utf8_without_nul(run + bad + run));
     }
   }
 }

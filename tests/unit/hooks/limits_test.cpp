@@ -93,6 +93,38 @@ TEST_SUITE("hooks") {
     CHECK(http::ServerOptions{}.body_limit == 1024 * 1024);
     CHECK(http::to_http_status(ErrorCode::payload_too_large) == 413);
   }
+
+  TEST_CASE("limits: depth and value count stop the parse itself, with the same errors") {
+    // Far deeper than any stack would survive if the parser recursed without the depth limit.
+    JsonDocument deep;
+    deep.text = std::string(200'000, '[') + std::string(200'000, ']');
+    Status status = parse_json(deep, JsonLimits{});
+    REQUIRE_FALSE(status.has_value());
+    CHECK(status.error().code == ErrorCode::bad_request);
+    CHECK(status.error().message == "JSON nests deeper than 64 levels");
+
+    JsonDocument at_limit;  // 64 levels are fine, 65 are not
+    at_limit.text = std::string(64, '[') + std::string(64, ']');
+    CHECK(parse_json(at_limit, JsonLimits{}).has_value());
+    at_limit.text = std::string(65, '[') + std::string(65, ']');
+    CHECK_FALSE(parse_json(at_limit, JsonLimits{}).has_value());
+
+    JsonDocument wide;  // root object + 3 member values = 4 values; names do not count
+    wide.text = R"({"a":1,"b":"x","c":null})";
+    CHECK(parse_json(wide, JsonLimits{64, 4}).has_value());
+    wide.text = R"({"a":1,"b":"x","c":null})";
+    status = parse_json(wide, JsonLimits{64, 3});
+    REQUIRE_FALSE(status.has_value());
+    CHECK(status.error().code == ErrorCode::payload_too_large);
+    CHECK(status.error().message == "JSON has more than 3 values");
+
+    JsonDocument malformed;
+    malformed.text = R"({"a":[1,2})";
+    status = parse_json(malformed, JsonLimits{});
+    REQUIRE_FALSE(status.has_value());
+    CHECK(status.error().code == ErrorCode::bad_request);
+    CHECK(status.error().message.rfind("malformed JSON at offset 9: ", 0) == 0);
+  }
 }
 
 }  // namespace
