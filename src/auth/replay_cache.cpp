@@ -2,20 +2,30 @@
 
 #include <algorithm>
 
+#include "common/sha256.hpp"
+
 namespace vcf_cds::auth {
 
 ReplayCache::ReplayCache(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
 
+ReplayCache::Key ReplayCache::key_of(const std::string& id) {
+  const auto digest = common::sha256(id);
+  Key key;
+  std::copy_n(digest.begin(), key.size(), key.begin());
+  return key;
+}
+
 bool ReplayCache::insert(const std::string& id, time_point forget_after, time_point now) {
+  const Key key = key_of(id);  // hashed before the lock is taken
   const std::lock_guard lock(mutex_);
   purge_expired(now);
-  if (by_id_.contains(id)) return false;  // purge left only unexpired entries
+  if (by_id_.contains(key)) return false;  // purge left only unexpired entries
   if (by_id_.size() >= capacity_) {
     erase_first_expiring();
     ++evictions_;
   }
-  const auto [it, inserted] = by_id_.emplace(id, forget_after);
-  by_time_.emplace(forget_after, &it->first);
+  const auto [it, inserted] = by_id_.emplace(key, forget_after);
+  by_time_.emplace(forget_after, key);
   return inserted;
 }
 
@@ -35,10 +45,8 @@ void ReplayCache::purge_expired(time_point now) {
 
 void ReplayCache::erase_first_expiring() {
   const auto first = by_time_.begin();
-  const std::string* id = first->second;
+  by_id_.erase(first->second);
   by_time_.erase(first);
-  // Erase through an iterator: `id` points into the node being erased.
-  by_id_.erase(by_id_.find(*id));
 }
 
 }  // namespace vcf_cds::auth

@@ -1,14 +1,19 @@
 // Remembers accepted token ids (iss + jti) until their tokens expire, so a captured token cannot
 // be replayed (digest §7.2 step 6). Private to src/auth; thread-safe.
 //
-// Memory is bounded by `capacity`. Every insert first drops entries whose token has expired;
-// when still full it evicts the entry that expires first — for clients with a fixed token
-// lifetime that is the oldest one, and in any case the one with the least replay window left.
+// Memory is bounded by `capacity`. An entry keeps 16 bytes of SHA-256(id), not the id itself
+// (iss + jti is ~70 bytes on the heap): ~120 bytes an entry, ~12 MiB for a full default cache
+// (issue #8's RSS target). Two ids sharing 128 bits of digest is not a practical concern. Every
+// insert first drops entries whose token has expired; when still full it evicts the entry that
+// expires first — for clients with a fixed token lifetime that is the oldest one, and in any case
+// the one with the least replay window left.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <string>
@@ -36,10 +41,18 @@ class ReplayCache {
 
   const std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, time_point> by_id_;
-  // (forget_after, id) ordered by time; the pointer is the key inside by_id_'s node, which stays
-  // put across rehashes.
-  std::set<std::pair<time_point, const std::string*>> by_time_;
+  using Key = std::array<unsigned char, 16>;
+  struct KeyHash {
+    std::size_t operator()(const Key& key) const {
+      std::size_t h;  // the bytes are a digest already: any 8 of them hash well
+      std::memcpy(&h, key.data(), sizeof h);
+      return h;
+    }
+  };
+  static Key key_of(const std::string& id);
+
+  std::unordered_map<Key, time_point, KeyHash> by_id_;
+  std::set<std::pair<time_point, Key>> by_time_;  // (forget_after, key) ordered by time
   std::uint64_t evictions_ = 0;
 };
 
