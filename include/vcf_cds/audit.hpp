@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,7 +96,7 @@ struct Query {
   std::string to;          // exclusive
   std::string patient_id;  // as the EHR sends it; hashed by the store when its records are hashed
   std::string user_id;
-  std::string consult_id;  // "urn:uuid:…": one consult (indexed), e.g. from a log line
+  std::string consult_id;      // "urn:uuid:…": one consult (indexed), e.g. from a log line
   std::optional<int> variant;  // 0 = consults without a variant (no-criteria-apply)
   OutcomeFilter outcome = OutcomeFilter::any;
 };
@@ -135,6 +136,12 @@ class Store {
   virtual ~Store() = default;  // drains the queue, then closes
 
   virtual Status record_consults(std::vector<ConsultRecord> records) = 0;
+  // The same without blocking: `done` gets exactly what record_consults would have returned,
+  // once, from the caller's thread (a refused or unusable record), the writer thread (after
+  // the durable commit) or a timer thread (commit timeout). `done` must be quick and must not
+  // block: post the answer somewhere. The HTTP call path uses this so no thread waits on disk.
+  virtual void record_consults_async(std::vector<ConsultRecord> records,
+                                     std::function<void(Status)> done) = 0;
   virtual Status record_feedback(std::vector<FeedbackRecord> records) = 0;
 
   // Read side, on its own connection; ordered by seq. Error{unavailable} when unreadable.

@@ -6,7 +6,8 @@
 //
 // Threading: one io_context run by `threads` I/O threads; every connection has its own strand.
 // `Handlers::call` and `Handlers::feedback` may block (FHIR fetches, audit fsync), so they run on
-// a separate worker pool and their reply is posted back to the connection's strand.
+// a separate worker pool and their reply is posted back to the connection's strand;
+// `Handlers::call_async` starts there too but may answer later from another thread.
 #pragma once
 
 #include <chrono>
@@ -39,7 +40,7 @@ struct Response {
   unsigned status = 200;
   std::string content_type;  // empty: no body
   std::string body;
-  std::string allow;  // `Allow` header for 405 and preflight
+  std::string allow;                                         // `Allow` header for 405 and preflight
   std::vector<std::pair<std::string, std::string>> headers;  // extra (e.g. the console's CSP)
 };
 
@@ -109,6 +110,12 @@ struct Handlers {
   std::function<Result<std::string>(std::string_view service_id, std::string&& body,
                                     const Caller& caller)>
       call;
+  // The same, answered through `done` (exactly once, from any thread): starts on a worker
+  // thread, which it may leave before the answer is ready (e.g. while the audit commit is on
+  // disk). Used instead of `call` when set.
+  std::function<void(std::string_view service_id, std::string&& body, const Caller& caller,
+                     std::function<void(Result<std::string>)> done)>
+      call_async;
   // POST /cds-services/{id}/feedback: 200 with an empty body on success. Worker thread.
   std::function<Status(std::string_view service_id, std::string&& body, const Caller& caller)>
       feedback;

@@ -19,6 +19,40 @@ std::string audience(const ServiceWiring& wiring, http::RouteKind kind,
   return url;
 }
 
+namespace {
+
+using CallDone = std::function<void(Result<std::string>)>;
+
+// What a call carries from the pipeline to the audit commit's answer.
+struct PendingCall {
+  std::string request_id;
+  std::string service_id;
+  std::chrono::steady_clock::time_point start;
+  std::vector<audit::ConsultRecord> records;
+  std::string consult_ids;                   // comma-separated, for the log line
+  std::vector<std::string> decision_labels;  // metrics, counted once recorded
+};
+
+// Logs the call, counts its decisions when it succeeded and hands the answer on.
+void finish_call(const ServiceWiring& wiring, const PendingCall& call, Result<std::string> result,
+                 const CallDone& done) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - call.start)
+                      .count();
+  if (result) {
+    // Counted once recorded: a decision whose card was never sent is not a decision made.
+    for (const auto& labels : call.decision_labels) wiring.metrics->count_decision_labels(labels);
+    // The log line names the recorded consults, so an operator can find them in the trail.
+    spdlog::info("call {}: 200 in {} ms, consults [{}]", call.service_id, ms, call.consult_ids);
+  } else {
+    spdlog::info("call {}: {} ({}) in {} ms, consults []", call.service_id,
+                 http::to_http_status(result.error().code), result.error().message, ms);
+  }
+  done(std::move(result));
+}
+
+}  // namespace
+
 http::Handlers make_handlers(ServiceWiring wiring) {
   if (!wiring.metrics) wiring.metrics = std::make_shared<Metrics>();
   if (wiring.fetcher) {
@@ -43,12 +77,15 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     };
   }
   handlers.discovery = [document = hooks::discovery_json()] { return document; };
-  handlers.call = [shared](std::string_view id, std::string&& body, const http::Caller& caller) {
-    const ScopedLogContext log_context(next_request_id(), std::string(id));
-    const auto start = std::chrono::steady_clock::now();
+  handlers.call_async = [shared](std::string_view id, std::string&& body,
+                                 const http::Caller& caller, CallDone done) {
+    auto call = std::make_shared<PendingCall>();
+    call->request_id = next_request_id();
+    call->service_id = std::string(id);
+    call->start = std::chrono::steady_clock::now();
+    const ScopedLogContext log_context(call->request_id, call->service_id);
     // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
     const auto knowledge = shared->knowledge->load();
-    std::string consult_ids;
     const hooks::Decide decide = [&](const hooks::HookRequest& request,
                                      const std::function<Status()>& ensure) {
       PipelineInput input;
@@ -58,35 +95,33 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       input.fact_options = shared->fact_options;
       input.card_settings = shared->card_settings;
       input.record = [&](const ConsultOutcome& outcome) -> Status {
-        auto records = consult_records(outcome, caller, std::chrono::system_clock::now());
-        std::string ids;
-        for (const auto& record : records) ids += (ids.empty() ? "" : ",") + record.consult_id;
-        if (shared->store) {
-          // CONTRACT §6: the consult is durable before its response is sent.
-          auto status = shared->store->record_consults(std::move(records));
-          if (!status) return status;
+        for (auto& record : consult_records(outcome, caller, std::chrono::system_clock::now())) {
+          call->consult_ids += (call->consult_ids.empty() ? "" : ",") + record.consult_id;
+          call->records.push_back(std::move(record));
         }
-        // The log line names the recorded consults, so an operator can find them in the trail.
-        consult_ids = std::move(ids);
-        // Counted once recorded: a decision whose card was never sent is not a decision made.
-        for (const auto& decision : *outcome.decisions) shared->metrics->count_decision(decision);
-        return Ok{};
+        for (const auto& decision : *outcome.decisions) {
+          call->decision_labels.push_back(Metrics::decision_labels(decision));
+        }
+        return Ok{};  // committed below, before the answer leaves
       };
       return run_pipeline(*knowledge, input);
     };
     auto result =
         hooks::call_service(id, std::move(body), *shared->fetcher, shared->call_options, decide);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
-    if (result) {
-      spdlog::info("call {}: 200 in {} ms, consults [{}]", id, ms, consult_ids);
-    } else {
-      spdlog::info("call {}: {} ({}) in {} ms, consults [{}]", id,
-                   http::to_http_status(result.error().code), result.error().message, ms,
-                   consult_ids);
+    if (!result || call->records.empty() || !shared->store) {
+      finish_call(*shared, *call, std::move(result), done);
+      return;
     }
-    return result;
+    // CONTRACT §6: the consult is durable before its response is sent. The commit answers on
+    // the audit writer's thread; this worker is free for the next call meanwhile.
+    auto records = std::move(call->records);
+    shared->store->record_consults_async(
+        std::move(records),
+        [shared, call, body = std::move(*result), done = std::move(done)](Status status) mutable {
+          const ScopedLogContext log_context(call->request_id, call->service_id);
+          if (!status) return finish_call(*shared, *call, std::move(status).error(), done);
+          finish_call(*shared, *call, std::move(body), done);
+        });
   };
   handlers.feedback = [shared](std::string_view id, std::string&& body,
                                const http::Caller& caller) {

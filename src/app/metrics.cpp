@@ -112,12 +112,15 @@ void Metrics::observe_request(http::RouteKind kind, std::string_view service_id,
       std::memory_order_relaxed);
 }
 
-void Metrics::count_decision(const criteria::Decision& decision) {
+std::string Metrics::decision_labels(const criteria::Decision& decision) {
   const bool rated =
       decision.outcome == criteria::Outcome::rated && decision.headline.variant != nullptr;
   const std::string variant = rated ? std::to_string(decision.headline.variant->number) : "none";
-  increment(decisions_,
-            "variant=\"" + variant + "\",category=\"" + decision_category_label(decision) + "\"");
+  return "variant=\"" + variant + "\",category=\"" + decision_category_label(decision) + "\"";
+}
+
+void Metrics::count_decision_labels(const std::string& labels) {
+  increment(decisions_, labels);
 }
 
 void Metrics::count_jwt_failure(std::string_view reason) {

@@ -48,7 +48,10 @@ class Metrics {
   // arbitrary URL segment must not create label sets without bound).
   void observe_request(http::RouteKind kind, std::string_view service_id, unsigned status,
                        std::chrono::steady_clock::duration duration);
-  void count_decision(const criteria::Decision& decision);
+  // A decision's label set is taken while the decision exists and counted later: a call counts
+  // its decisions only once their audit commit succeeded.
+  static std::string decision_labels(const criteria::Decision& decision);
+  void count_decision_labels(const std::string& labels);
   void count_jwt_failure(std::string_view reason);
   void count_fhir_fetch_error();
   void count_reload(bool ok);

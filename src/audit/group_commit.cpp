@@ -19,6 +19,7 @@ GroupCommitter::GroupCommitter(std::unique_ptr<Committer> committer, Limits limi
   stats_.backend = std::move(backend);
   stats_.writable = true;
   writer_ = std::thread([this] { run(); });
+  watchdog_ = std::thread([this] { watch(); });
 }
 
 GroupCommitter::~GroupCommitter() {
@@ -27,36 +28,85 @@ GroupCommitter::~GroupCommitter() {
     stopping_ = true;
   }
   work_.notify_all();
-  writer_.join();
+  writer_.join();  // every queued ticket has been answered by now
+  {
+    std::lock_guard lock(deadlines_mutex_);
+    watchdog_stopping_ = true;
+  }
+  deadlines_changed_.notify_all();
+  watchdog_.join();
 }
 
 Status GroupCommitter::submit(std::vector<Record> records) {
-  if (records.empty()) return Ok{};
+  std::promise<Status> promise;
+  auto answer = promise.get_future();
+  submit_async(std::move(records),
+               [&promise](Status status) { promise.set_value(std::move(status)); });
+  return answer.get();  // the watchdog bounds the wait by commit_timeout
+}
+
+void GroupCommitter::submit_async(std::vector<Record> records, Done done) {
+  if (records.empty()) {
+    done(Ok{});
+    return;
+  }
   const std::size_t count = records.size();
-  std::future<Status> done;
+  auto answer = std::make_shared<Answer>(std::move(done));
+  Status refused = Ok{};
   {
     std::lock_guard lock(mutex_);
     // Fail fast: a caller holding an HTTP response must get its 503 now, not after a timeout.
-    if (!broken_.empty()) return unavailable("audit store is broken: " + broken_);
-    if (stopping_) return unavailable("audit store is shutting down");
-    if (queued_records_ + count > limits_.max_queue_records) {
-      return unavailable("audit queue is full (" + std::to_string(queued_records_) +
-                         " records waiting)");
+    if (!broken_.empty()) {
+      refused = unavailable("audit store is broken: " + broken_);
+    } else if (stopping_) {
+      refused = unavailable("audit store is shutting down");
+    } else if (queued_records_ + count > limits_.max_queue_records) {
+      refused = unavailable("audit queue is full (" + std::to_string(queued_records_) +
+                            " records waiting)");
+    } else {
+      queue_.push_back(Ticket{std::move(records), answer});
+      queued_records_ += count;
+      stats_.queue_depth = queued_records_;
     }
-    Ticket ticket{std::move(records), {}};
-    done = ticket.done.get_future();
-    queue_.push_back(std::move(ticket));
-    queued_records_ += count;
-    stats_.queue_depth = queued_records_;
+  }
+  if (!refused) {
+    answer->give(std::move(refused));
+    return;
   }
   work_.notify_one();
-  // The records may still commit after a timeout; the caller answers 503 and the trail holds
-  // one consult too many, never one too few.
-  if (done.wait_for(limits_.commit_timeout) != std::future_status::ready) {
-    return unavailable("audit commit did not finish within " +
-                       std::to_string(limits_.commit_timeout.count()) + " ms");
+  bool first = false;
+  {
+    std::lock_guard lock(deadlines_mutex_);
+    // Commits answer in submission order, so answered entries gather at the front: drop them
+    // here and the list stays as short as the number of calls in flight.
+    while (!deadlines_.empty() && deadlines_.front().answer->given) deadlines_.pop_front();
+    first = deadlines_.empty();
+    deadlines_.push_back({std::chrono::steady_clock::now() + limits_.commit_timeout, answer});
   }
-  return done.get();
+  if (first) deadlines_changed_.notify_one();
+}
+
+void GroupCommitter::watch() {
+  std::unique_lock lock(deadlines_mutex_);
+  for (;;) {
+    while (!deadlines_.empty() && deadlines_.front().answer->given) deadlines_.pop_front();
+    if (watchdog_stopping_) return;
+    if (deadlines_.empty()) {
+      deadlines_changed_.wait(lock);
+      continue;
+    }
+    const auto front = deadlines_.front();
+    if (std::chrono::steady_clock::now() < front.at) {
+      // Re-checked on wake: the front may have been answered meanwhile.
+      deadlines_changed_.wait_until(lock, front.at);
+      continue;
+    }
+    deadlines_.pop_front();
+    lock.unlock();
+    front.answer->give(unavailable("audit commit did not finish within " +
+                                   std::to_string(limits_.commit_timeout.count()) + " ms"));
+    lock.lock();
+  }
 }
 
 void GroupCommitter::flush() {
@@ -146,11 +196,11 @@ void GroupCommitter::commit_batch(std::vector<Ticket>& tickets) {
     fail_all(tickets, unavailable(status.error().message));
     return;
   }
-  for (auto& ticket : tickets) ticket.done.set_value(Ok{});
+  for (auto& ticket : tickets) ticket.answer->give(Ok{});
 }
 
 void GroupCommitter::fail_all(std::vector<Ticket>& tickets, const Error& error) {
-  for (auto& ticket : tickets) ticket.done.set_value(error);
+  for (auto& ticket : tickets) ticket.answer->give(error);
 }
 
 }  // namespace vcf_cds::audit::detail

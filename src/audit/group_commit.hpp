@@ -1,12 +1,16 @@
 // Group commit: one writer thread owns the database connection and appends, in one transaction,
 // every record that concurrent callers queued while the previous transaction was committing.
-// Callers block until their records are committed; a full queue, a broken store or a commit that
-// outlasts the timeout returns Error{unavailable} instead of waiting (CONTRACT §6: 503, no hang).
+// A caller learns the outcome once: from the writer after the commit, at once when the queue is
+// full or the store broken, or from the watchdog when the commit outlasts the timeout — always
+// Error{unavailable} rather than a wait without end (CONTRACT §6: 503, no hang). `submit` blocks
+// for that answer; `submit_async` hands it to a callback, so no thread waits on the disk.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -44,17 +48,37 @@ class GroupCommitter {
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
+  using Done = std::function<void(Status)>;
+
   Status submit(std::vector<Record> records);
+  // `done` runs exactly once, on the caller's thread (refused at once), the writer thread
+  // (committed or failed) or the watchdog thread (timed out); it must not block. After a
+  // timeout the records may still commit: the trail holds one consult too many, never too few.
+  void submit_async(std::vector<Record> records, Done done);
   void flush();
   Health health() const;
 
  private:
+  // The caller's callback behind a once-only flag shared by the writer and the watchdog.
+  struct Answer {
+    explicit Answer(Done d) : done(std::move(d)) {}
+    void give(Status status) {
+      if (!given.exchange(true)) done(std::move(status));
+    }
+    std::atomic<bool> given{false};
+    Done done;
+  };
   struct Ticket {
     std::vector<Record> records;
-    std::promise<Status> done;
+    std::shared_ptr<Answer> answer;
+  };
+  struct Deadline {
+    std::chrono::steady_clock::time_point at;
+    std::shared_ptr<Answer> answer;
   };
 
   void run();
+  void watch();
   void commit_batch(std::vector<Ticket>& tickets);
   void fail_all(std::vector<Ticket>& tickets, const Error& error);
 
@@ -69,7 +93,14 @@ class GroupCommitter {
   bool stopping_ = false;
   std::string broken_;
   Health stats_;
-  std::thread writer_;  // last: starts once everything above is initialised
+  // Submission order is deadline order (one fixed timeout), so the watchdog only looks at the
+  // front. Its own lock: a commit holding the writer never delays a timeout.
+  std::mutex deadlines_mutex_;
+  std::condition_variable deadlines_changed_;
+  std::deque<Deadline> deadlines_;
+  bool watchdog_stopping_ = false;
+  std::thread writer_;  // last two: start once everything above is initialised
+  std::thread watchdog_;
 };
 
 }  // namespace vcf_cds::audit::detail

@@ -24,17 +24,37 @@ void BatchedStore::start_writer(std::unique_ptr<Committer> committer) {
   writer_ = std::make_unique<GroupCommitter>(std::move(committer), limits, backend_);
 }
 
-Status BatchedStore::record_consults(std::vector<ConsultRecord> records) {
-  if (!writer_) return read_only_error();
+namespace {
+
+// Validation and identifier hashing happen on the caller's thread, never the writer's.
+Result<std::vector<Record>> prepare_consults(std::vector<ConsultRecord>& records,
+                                             const StoreConfig& config) {
   std::vector<Record> batch;
   batch.reserve(records.size());
   for (auto& record : records) {
     // Validate before hashing: a bad id must be reported as bad, not as its HMAC.
-    if (Status s = validate(record); !s) return s;
-    apply_identifier_mode(record, config_);
+    if (Status s = validate(record); !s) return std::move(s).error();
+    apply_identifier_mode(record, config);
     batch.emplace_back(std::move(record));
   }
-  return writer_->submit(std::move(batch));
+  return batch;
+}
+
+}  // namespace
+
+Status BatchedStore::record_consults(std::vector<ConsultRecord> records) {
+  if (!writer_) return read_only_error();
+  auto batch = prepare_consults(records, config_);
+  if (!batch) return std::move(batch).error();
+  return writer_->submit(std::move(batch).value());
+}
+
+void BatchedStore::record_consults_async(std::vector<ConsultRecord> records,
+                                         std::function<void(Status)> done) {
+  if (!writer_) return done(read_only_error());
+  auto batch = prepare_consults(records, config_);
+  if (!batch) return done(std::move(batch).error());
+  writer_->submit_async(std::move(batch).value(), std::move(done));
 }
 
 Status BatchedStore::record_feedback(std::vector<FeedbackRecord> records) {

@@ -3,6 +3,9 @@
 // limit), handle it, write the response, and loop while keep-alive holds.
 #include "http/session.hpp"
 
+#include <atomic>
+#include <functional>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
@@ -18,40 +21,57 @@ namespace bhttp = boost::beast::http;
 constexpr std::size_t kMaxDrainBytes = 4 * 1024 * 1024;
 constexpr std::chrono::seconds kLingerTimeout{1};
 
-// A blocking handler's result as a Response; the worker-side catch-all maps surprises to 500.
-Response run_handler(const Handlers& handlers, const Route& route, std::string&& body,
-                     std::string_view authorization, std::string_view method,
-                     std::string_view target) {
+using Reply = std::function<void(Response)>;
+
+Response to_response(Result<std::string> result) {
+  if (!result) return error_response(result.error());
+  return Response{200, "application/json", std::move(*result), {}, {}};
+}
+
+// Runs a worker-side handler and answers through `reply` exactly once; `call_async` may do so
+// later from another thread. The catch-all maps surprises to 500.
+void run_handler(const Handlers& handlers, const Route& route, std::string&& body,
+                 std::string_view authorization, std::string_view method, std::string_view target,
+                 const Reply& reply) {
+  // Shared with call_async's callback: if the handler throws after handing it on, the 500 below
+  // and a late answer cannot both be sent.
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  auto answer = [once, reply](Response response) {
+    if (!once->exchange(true)) reply(std::move(response));
+  };
   try {
     if (route.kind == RouteKind::console) {
       if (!handlers.console) {
-        return error_response(make_error(ErrorCode::not_found, "", "the console is off"));
+        return answer(error_response(make_error(ErrorCode::not_found, "", "the console is off")));
       }
-      return handlers.console(method, target, authorization, std::move(body));
+      return answer(handlers.console(method, target, authorization, std::move(body)));
     }
     Caller caller;
     if (handlers.authenticate) {
       auto who = handlers.authenticate(route.kind, route.service_id, authorization);
-      if (!who) return error_response(who.error());
+      if (!who) return answer(error_response(who.error()));
       caller = std::move(*who);
     }
+    if (route.kind == RouteKind::call && handlers.call_async) {
+      return handlers.call_async(
+          route.service_id, std::move(body), caller,
+          [answer](Result<std::string> result) { answer(to_response(std::move(result))); });
+    }
     if (route.kind == RouteKind::call && handlers.call) {
-      auto result = handlers.call(route.service_id, std::move(body), caller);
-      if (!result) return error_response(result.error());
-      return Response{200, "application/json", std::move(*result), {}, {}};
+      return answer(to_response(handlers.call(route.service_id, std::move(body), caller)));
     }
     if (route.kind == RouteKind::feedback && handlers.feedback) {
       Status status = handlers.feedback(route.service_id, std::move(body), caller);
-      if (!status) return error_response(status.error());
-      return Response{200, {}, {}, {}, {}};  // Sandbox ignores the body; 2.0 defines none
+      if (!status) return answer(error_response(status.error()));
+      return answer(Response{200, {}, {}, {}, {}});  // Sandbox ignores the body; 2.0 defines none
     }
-    return error_response(make_error(ErrorCode::not_found, "", "endpoint not configured"));
+    return answer(error_response(make_error(ErrorCode::not_found, "", "endpoint not configured")));
   } catch (const std::exception& e) {
     spdlog::error("handler for {} threw: {}", route.service_id, e.what());
   } catch (...) {
     spdlog::error("handler for {} threw a non-standard exception", route.service_id);
   }
-  return error_response(make_error(ErrorCode::internal, "", "internal error"));
+  answer(error_response(make_error(ErrorCode::internal, "", "internal error")));
 }
 
 bool is_disconnect(beast::error_code ec) {
@@ -205,7 +225,8 @@ void Session::handle_request() {
         response = Response{200, "text/plain", "ok", {}, {}};
         break;
       case RouteKind::ready:
-        if (auto status = state_->handlers.ready ? state_->handlers.ready() : Status(Ok{}); status) {
+        if (auto status = state_->handlers.ready ? state_->handlers.ready() : Status(Ok{});
+            status) {
           response = Response{200, "text/plain", "ready", {}, {}};
         } else {
           response = Response{503, "text/plain", "not ready: " + status.error().message, {}, {}};
@@ -213,8 +234,8 @@ void Session::handle_request() {
         break;
       case RouteKind::metrics:
         if (state_->handlers.metrics) {
-          response = Response{200, "text/plain; version=0.0.4; charset=utf-8",
-                              state_->handlers.metrics(), {}, {}};
+          response = Response{
+              200, "text/plain; version=0.0.4; charset=utf-8", state_->handlers.metrics(), {}, {}};
         } else {
           response = error_response(make_error(ErrorCode::not_found, "", "metrics are off"));
         }
@@ -256,17 +277,17 @@ void Session::dispatch_to_worker(Route matched) {
   // A tracked executor keeps io_context::run() alive while the worker holds the request, so a
   // graceful shutdown still delivers its reply; the reply is posted back to this strand.
   auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
-  asio::post(state_->worker_pool, [self = shared_from_this(), home, matched = std::move(matched),
-                                   body = std::move(body),
-                                   authorization = std::move(authorization),
-                                   method = std::move(method),
-                                   target = std::move(target)]() mutable {
-    Response response =
-        run_handler(self->state_->handlers, matched, std::move(body), authorization, method, target);
-    asio::post(home, [self, response = std::move(response)]() mutable {
-      self->do_write(std::move(response), false);
-    });
-  });
+  asio::post(state_->worker_pool,
+             [self = shared_from_this(), home, matched = std::move(matched), body = std::move(body),
+              authorization = std::move(authorization), method = std::move(method),
+              target = std::move(target)]() mutable {
+               run_handler(self->state_->handlers, matched, std::move(body), authorization, method,
+                           target, [self, home](Response response) {
+                             asio::post(home, [self, response = std::move(response)]() mutable {
+                               self->do_write(std::move(response), false);
+                             });
+                           });
+             });
 }
 
 void Session::do_write(Response response, bool close) {

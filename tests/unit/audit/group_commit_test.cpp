@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "unit/audit/audit_samples.hpp"
@@ -47,6 +50,31 @@ std::vector<Record> records(int n) {
   for (int i = 1; i <= n; ++i) out.emplace_back(vcf_cds::testing::sample_consult(i));
   return out;
 }
+
+// Collects the answers given to submit_async callbacks, from whatever thread gives them.
+struct Answers {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<Status> given;
+  std::vector<std::thread::id> threads;
+
+  GroupCommitter::Done callback() {
+    return [this](Status status) {
+      std::lock_guard lock(mutex);
+      given.push_back(std::move(status));
+      threads.push_back(std::this_thread::get_id());
+      changed.notify_all();
+    };
+  }
+  bool wait_for(std::size_t count, std::chrono::milliseconds limit = 2000ms) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, limit, [&] { return given.size() >= count; });
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return given.size();
+  }
+};
 
 Limits limits(std::chrono::milliseconds timeout = 5000ms) {
   Limits l;
@@ -134,5 +162,75 @@ TEST_SUITE("audit") {
       CHECK_FALSE(committer.submit(records(2)));  // queued behind it
     }
     CHECK(state.records == 3);
+  }
+
+  TEST_CASE("group commit async: committed -> answered once with ok, off the caller's thread") {
+    FakeState state;
+    state.delay_ms = 50;
+    GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(), "fake");
+    Answers answers;
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) committer.submit_async(records(1), answers.callback());
+    CHECK(std::chrono::steady_clock::now() - started < 40ms);  // nobody waited for the disk
+    REQUIRE(answers.wait_for(5));
+    committer.flush();
+    std::this_thread::sleep_for(20ms);  // a second answer would have arrived by now
+    std::lock_guard lock(answers.mutex);
+    CHECK(answers.given.size() == 5);
+    for (std::size_t i = 0; i < answers.given.size(); ++i) {
+      CHECK(answers.given[i]);
+      CHECK(answers.threads[i] != std::this_thread::get_id());
+    }
+    CHECK(state.records == 5);
+  }
+
+  TEST_CASE(
+      "group commit async: commit outlasts the timeout -> unavailable once, then it commits") {
+    FakeState state;
+    state.delay_ms = 300;
+    GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(50ms), "fake");
+    Answers answers;
+    const auto started = std::chrono::steady_clock::now();
+    committer.submit_async(records(1), answers.callback());
+    REQUIRE(answers.wait_for(1));
+    CHECK(std::chrono::steady_clock::now() - started < 250ms);  // the watchdog, not the commit
+    committer.flush();
+    CHECK(state.records == 1);  // committed late: one too many, never one too few
+    std::this_thread::sleep_for(20ms);
+    std::lock_guard lock(answers.mutex);
+    REQUIRE(answers.given.size() == 1);  // the late commit did not answer a second time
+    REQUIRE_FALSE(answers.given[0]);
+    CHECK(answers.given[0].error().code == ErrorCode::unavailable);
+    CHECK(answers.given[0].error().message.find("did not finish within 50 ms") !=
+          std::string::npos);
+  }
+
+  TEST_CASE("group commit async: broken store or full queue -> answered at once on the caller") {
+    FakeState state;
+    state.delay_ms = 200;
+    Limits l = limits();
+    l.max_queue_records = 2;
+    GroupCommitter committer(std::make_unique<FakeCommitter>(state), l, "fake");
+    Answers answers;
+    committer.submit_async(records(1), answers.callback());  // taken by the writer (sleeps)
+    std::this_thread::sleep_for(50ms);
+    committer.submit_async(records(2), answers.callback());  // fills the queue
+    committer.submit_async(records(1), answers.callback());  // refused: queue full
+    {
+      std::lock_guard lock(answers.mutex);
+      REQUIRE(answers.given.size() == 1);
+      CHECK(answers.threads[0] == std::this_thread::get_id());
+      REQUIRE_FALSE(answers.given[0]);
+      CHECK(answers.given[0].error().message.find("queue is full") != std::string::npos);
+    }
+    REQUIRE(answers.wait_for(3));
+    state.broken = true;
+    committer.submit_async(records(1), answers.callback());  // the writer finds it broken
+    REQUIRE(answers.wait_for(4));
+    committer.submit_async(records(1), answers.callback());  // now refused at once
+    std::lock_guard lock(answers.mutex);
+    REQUIRE(answers.given.size() == 5);
+    CHECK(answers.threads[4] == std::this_thread::get_id());
+    CHECK(answers.given[4].error().message.find("broken") != std::string::npos);
   }
 }
