@@ -21,18 +21,6 @@ constexpr std::array<facts::Region, 5> kRegions = {facts::Region::none, facts::R
                                                    facts::Region::thoracic, facts::Region::lumbar,
                                                    facts::Region::whole_body};
 
-// The same key the card detail uses to pick an rrlMeaning entry.
-std::string rrl_meaning_key(std::string_view rrl) {
-  if (rrl.rfind("O ", 0) == 0) return "O";
-  if (rrl.find("☢") != std::string_view::npos) return "☢";
-  return std::string(rrl);
-}
-
-bool linkable_pmid(std::string_view pmid) {
-  return !pmid.empty() &&
-         std::all_of(pmid.begin(), pmid.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 std::string_view system_label(std::string_view system) {
   if (system == "http://www.ama-assn.org/go/cpt") return "CPT";
   if (system == "http://loinc.org") return "LOINC";
@@ -46,7 +34,7 @@ void write_rrl(JsonWriter& w, const char* key, const std::string& value,
   w.Key(key);
   w.StartObject();
   key_str(w, "value", value);
-  key_str(w, "meaning", cards::CardText::word(text.rrl_meaning, rrl_meaning_key(value)));
+  key_str(w, "meaning", text.rrl_meaning_of(value));
   w.EndObject();
 }
 
@@ -72,10 +60,8 @@ void write_row(JsonWriter& w, const criteria::ProcedureRow& row, const cards::Ca
     key_str(w, "pmid", ref.pmid);
     key_str(w, "quality", ref.quality);
     w.Key("url");
-    if (linkable_pmid(ref.pmid)) {
-      cards::TemplateData data;
-      data.set("pmid", ref.pmid);
-      console::write_string(w, text.pubmed_url.render(data));
+    if (const auto url = text.pubmed_link(ref.pmid); !url.empty()) {
+      console::write_string(w, url);
     } else {
       w.Null();
     }

@@ -1,6 +1,8 @@
 // Loads and validates card wording at start-up; a bad file stops the load naming file and field.
 #include "cards/card_text.hpp"
 
+#include <algorithm>
+
 #include "common/json_file.hpp"
 
 namespace vcf_cds::cards {
@@ -52,6 +54,25 @@ std::string_view CardText::word(const std::map<std::string, std::string, std::le
                                 std::string_view key) {
   auto it = map.find(key);
   return it == map.end() ? key : std::string_view(it->second);
+}
+
+std::string_view CardText::rrl_meaning_of(std::string_view rrl) const {
+  std::string_view key = rrl;
+  if (rrl.rfind("O ", 0) == 0) {
+    key = "O";
+  } else if (rrl.find("☢") != std::string_view::npos) {
+    key = "☢";
+  }
+  return word(rrl_meaning, key);
+}
+
+std::string CardText::pubmed_link(std::string_view pmid) const {
+  const bool numeric = !pmid.empty() && std::all_of(pmid.begin(), pmid.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
+  if (!numeric) return {};
+  TemplateData data;
+  data.set_ref("pmid", pmid);
+  return pubmed_url.render(data);
 }
 
 std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& folder) {

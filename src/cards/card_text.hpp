@@ -43,6 +43,12 @@ class CardText {
   // The result views the map's text or `key` itself: keep the key alive while it is used.
   static std::string_view word(const std::map<std::string, std::string, std::less<>>& map,
                                std::string_view key);
+  // What an RRL value means: "O 0 mSv" reads as "O", any ☢ level as "☢", others as themselves.
+  // The view is into this object or `rrl`.
+  std::string_view rrl_meaning_of(std::string_view rrl) const;
+  // The PubMed link for a positive numeric PMID; empty for anything else (the seed's negative
+  // ids stay as written, unlinked).
+  std::string pubmed_link(std::string_view pmid) const;
 };
 
 }  // namespace vcf_cds::cards

@@ -20,19 +20,6 @@ std::size_t utf8_length(std::string_view text) {
   return n;
 }
 
-// A view of a literal or of `rrl` itself (a knowledge base row), so it can be borrowed.
-std::string_view rrl_meaning_key(std::string_view rrl) {
-  if (rrl.rfind("O ", 0) == 0) return "O";
-  if (rrl.find("☢") != std::string_view::npos) return "☢";
-  return rrl;
-}
-
-// Positive numeric PMIDs link to PubMed; anything else (the seed's negative ids) stays as written.
-bool linkable_pmid(std::string_view pmid) {
-  return !pmid.empty() &&
-         std::all_of(pmid.begin(), pmid.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // What escape_markdown does to each byte: 0 keep, else the replacement's index in kReplacement.
 constexpr std::array<std::uint8_t, 256> kMarkdownAction = [] {
   std::array<std::uint8_t, 256> action{};
@@ -197,7 +184,7 @@ std::string render_detail(const CardText& text, const Decision& decision,
   const std::string& rrl = f.pediatric ? row.rrl_pediatric : row.rrl_adult;
   data.set_ref("population", CardText::word(text.population, population));
   data.set_ref("rrl", rrl);
-  data.set_ref("rrlMeaning", CardText::word(text.rrl_meaning, rrl_meaning_key(rrl)));
+  data.set_ref("rrlMeaning", text.rrl_meaning_of(rrl));
 
   for (std::size_t bucket = 0; bucket < row.tabulation.size(); ++bucket) {
     std::string bar;
@@ -224,11 +211,7 @@ std::string render_detail(const CardText& text, const Decision& decision,
     for (const auto& ref : row.references) {
       auto& item = section.add("items");
       item.set("n", ref.n).set_ref("pmid", ref.pmid).set_ref("quality", ref.quality);
-      if (linkable_pmid(ref.pmid)) {
-        TemplateData url;
-        url.set_ref("pmid", ref.pmid);
-        item.set("url", text.pubmed_url.render(url));
-      }
+      if (auto url = text.pubmed_link(ref.pmid); !url.empty()) item.set("url", std::move(url));
     }
   }
   return text.detail.render(data);
