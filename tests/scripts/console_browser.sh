@@ -36,17 +36,22 @@ python3 "$src/tests/console/console_browser.py" seed "$tmp/seed.ndjson"
 "$bin" audit summary --data-dir "$tmp/data" --json --from 2024-05-02T00:00:00Z --to 2024-05-04T00:00:00Z \
   >"$tmp/summary-range.json" || fail "audit summary --from --to"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$tmp/data" --threads 2 \
+# Port 0: the kernel picks a free port and the log line says which. (A port probed free by
+# another process first can be taken by someone else before the server binds it.)
+"$bin" serve --listen "127.0.0.1:0" --data-dir "$tmp/data" --threads 2 \
   --knowledge "$src/cards/criteria.json" --profiles "$src/fhir-profiles" --card-text "$src/cards/templates" \
   --console-token "$token" --console-dir "$src/deploy/console" --allow-unauthenticated \
   >"$tmp/serve.log" 2>&1 &
 server_pid=$!
 
-ready=""
-for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/console/" 2>/dev/null; then ready=1; break; fi
+ready="" port=""
+for _ in $(seq 1 150); do
+  [ -n "$port" ] || port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\) (.*/\1/p' "$tmp/serve.log" | head -n1)
+  if [ -n "$port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/console/" 2>/dev/null; then
+    ready=1
+    break
+  fi
   kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.2
 done
