@@ -62,8 +62,13 @@ class GroupCommitter {
   // The caller's callback behind a once-only flag shared by the writer and the watchdog.
   struct Answer {
     explicit Answer(Done d) : done(std::move(d)) {}
+    // Only the first caller gets past the flag, so only it touches `done`; it lets go of the
+    // callback at once (it may hold a tracked executor that keeps a shutdown waiting).
     void give(Status status) {
-      if (!given.exchange(true)) done(std::move(status));
+      if (given.exchange(true)) return;
+      const Done callback = std::move(done);
+      done = nullptr;
+      callback(std::move(status));
     }
     std::atomic<bool> given{false};
     Done done;

@@ -233,4 +233,20 @@ TEST_SUITE("audit") {
     CHECK(answers.threads[4] == std::this_thread::get_id());
     CHECK(answers.given[4].error().message.find("broken") != std::string::npos);
   }
+
+  TEST_CASE("group commit async: an answered callback is released at once, not at its deadline") {
+    // The HTTP layer's callback holds a tracked executor: kept alive until the deadline, it
+    // would hold a graceful shutdown open for the whole commit timeout.
+    FakeState state;
+    GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(5000ms), "fake");
+    auto sentinel = std::make_shared<int>(0);
+    std::weak_ptr<int> watch = sentinel;
+    Answers answers;
+    auto record = answers.callback();
+    committer.submit_async(
+        records(1), [sentinel = std::move(sentinel), record](Status s) { record(std::move(s)); });
+    REQUIRE(answers.wait_for(1));
+    committer.flush();
+    CHECK(watch.expired());
+  }
 }
