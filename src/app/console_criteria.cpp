@@ -7,6 +7,7 @@
 #include "app/console_api.hpp"
 #include "app/console_json.hpp"
 #include "cards/card_text.hpp"
+#include "criteria/row_json.hpp"
 #include "vcf_cds/criteria.hpp"
 
 namespace vcf_cds::app {
@@ -48,26 +49,14 @@ void write_row(JsonWriter& w, const criteria::ProcedureRow& row, const cards::Ca
   key_str(w, "soe", row.soe);
   write_rrl(w, "rrlAdult", row.rrl_adult, text);
   write_rrl(w, "rrlPediatric", row.rrl_pediatric, text);
-  w.Key("tabulation");
-  w.StartArray();
-  for (int count : row.tabulation) w.Int(count);
-  w.EndArray();
-  w.Key("references");
-  w.StartArray();
-  for (const auto& ref : row.references) {
-    w.StartObject();
-    key_int(w, "n", ref.n);
-    key_str(w, "pmid", ref.pmid);
-    key_str(w, "quality", ref.quality);
-    w.Key("url");
+  criteria::write_row_evidence(w, row, [&text](JsonWriter& out, const criteria::Reference& ref) {
+    out.Key("url");
     if (const auto url = text.pubmed_link(ref.pmid); !url.empty()) {
-      console::write_string(w, url);
+      console::write_string(out, url);
     } else {
-      w.Null();
+      out.Null();
     }
-    w.EndObject();
-  }
-  w.EndArray();
+  });
   w.EndObject();
 }
 

@@ -1,5 +1,6 @@
 #include "app/criteria_cli.hpp"
 #include "common/text.hpp"
+#include "criteria/row_json.hpp"
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -83,23 +84,7 @@ void write_row(const ProcedureRow& row, Writer& w) {
   w.Int(row.rating);
   w.Key("median");
   w.Int(row.median);
-  w.Key("tabulation");
-  w.StartArray();
-  for (int count : row.tabulation) w.Int(count);
-  w.EndArray();
-  w.Key("references");
-  w.StartArray();
-  for (const auto& ref : row.references) {
-    w.StartObject();
-    w.Key("n");
-    w.Int(ref.n);
-    w.Key("pmid");
-    w.String(ref.pmid);
-    w.Key("quality");
-    w.String(ref.quality);
-    w.EndObject();
-  }
-  w.EndArray();
+  criteria::write_row_evidence(w, row);
   w.EndObject();
 }
 

@@ -5,6 +5,7 @@
 #include "cards/card_text.hpp"
 #include "cards/detail.hpp"
 #include "cards/json_writer.hpp"
+#include "criteria/row_json.hpp"
 #include "vcf_cds/cards.hpp"
 
 namespace vcf_cds::cards {
@@ -141,21 +142,7 @@ void write_extension(Writer& w, const Decision& d, const ConsultIds& ids) {
   key_str(w, "population", d.facts.pediatric ? "pediatric" : "adult");
   key_str(w, "value", d.facts.pediatric ? row.rrl_pediatric : row.rrl_adult);
   w.EndObject();
-  w.Key("tabulation");
-  w.StartArray();
-  for (int votes : row.tabulation) w.Int(votes);
-  w.EndArray();
-  w.Key("references");
-  w.StartArray();
-  for (const auto& ref : row.references) {
-    w.StartObject();
-    w.Key("n");
-    w.Int(ref.n);
-    key_str(w, "pmid", ref.pmid);
-    key_str(w, "quality", ref.quality);
-    w.EndObject();
-  }
-  w.EndArray();
+  criteria::write_row_evidence(w, row);
   key_str(w, "consultId", ids.consult_id);
   w.Key("otherVariants");
   w.StartArray();
