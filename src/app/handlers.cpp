@@ -28,7 +28,6 @@ struct PendingCall {
   std::string request_id;
   std::string service_id;
   std::chrono::steady_clock::time_point start;
-  std::vector<audit::ConsultRecord> records;
   std::string consult_ids;                   // comma-separated, for the log line
   std::vector<std::string> decision_labels;  // metrics, counted once recorded
 };
@@ -86,6 +85,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     const ScopedLogContext log_context(call->request_id, call->service_id);
     // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
     const auto knowledge = shared->knowledge->load();
+    std::vector<audit::ConsultRecord> records;  // handed to the store once the body is ready
     const hooks::Decide decide = [&](const hooks::HookRequest& request,
                                      const std::function<Status()>& ensure) {
       PipelineInput input;
@@ -97,7 +97,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       input.record = [&](const ConsultOutcome& outcome) -> Status {
         for (auto& record : consult_records(outcome, caller, std::chrono::system_clock::now())) {
           call->consult_ids += (call->consult_ids.empty() ? "" : ",") + record.consult_id;
-          call->records.push_back(std::move(record));
+          records.push_back(std::move(record));
         }
         for (const auto& decision : *outcome.decisions) {
           call->decision_labels.push_back(Metrics::decision_labels(decision));
@@ -108,13 +108,12 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     };
     auto result =
         hooks::call_service(id, std::move(body), *shared->fetcher, shared->call_options, decide);
-    if (!result || call->records.empty() || !shared->store) {
+    if (!result || records.empty() || !shared->store) {
       finish_call(*shared, *call, std::move(result), done);
       return;
     }
     // CONTRACT §6: the consult is durable before its response is sent. The commit answers on
     // the audit writer's thread; this worker is free for the next call meanwhile.
-    auto records = std::move(call->records);
     shared->store->record_consults_async(
         std::move(records),
         [shared, call, body = std::move(*result), done = std::move(done)](Status status) mutable {
