@@ -12,7 +12,7 @@ artifacts=${VCF_CDS_ARTIFACTS_DIR:-$src/tests/artifacts}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 if ! "$bin" serve --help 2>&1 | grep -q -- '--console-token'; then
-  fail "'vcf-cds serve --help' has no --console-token: the console is not wired into the server yet (src/app/serve.cpp must route /console to app::console_handle, see src/app/console_api.hpp)"
+  fail "'vcf-cds serve --help' has no --console-token: the console is not wired into the server yet (src/app/handlers.cpp must route /console to app::console_handle, see src/app/console_api.hpp)"
 fi
 chromium=${CHROMIUM:-$(command -v chromium || true)}
 chromedriver=${CHROMEDRIVER:-$(command -v chromedriver || true)}
@@ -36,7 +36,9 @@ python3 "$src/tests/console/console_browser.py" seed "$tmp/seed.ndjson"
 "$bin" audit summary --data-dir "$tmp/data" --json --from 2024-05-02T00:00:00Z --to 2024-05-04T00:00:00Z \
   >"$tmp/summary-range.json" || fail "audit summary --from --to"
 
-token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+# Hex, not token_urlsafe: a token starting with '-' reads as an option to both command lines
+# (this made the test fail about once in 64 runs).
+token=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
 # Port 0: the kernel picks a free port and the log line says which. (A port probed free by
 # another process first can be taken by someone else before the server binds it.)
 "$bin" serve --listen "127.0.0.1:0" --data-dir "$tmp/data" --threads 2 \
