@@ -23,6 +23,12 @@ class CardText;  // loaded cards/templates/: immutable once loaded
 // Start-up boundary: throws TemplateError (std::runtime_error) naming the file and field.
 std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& folder);
 
+// The card parts that depend only on a row and the card text, built once per knowledge load
+// (cards/prepared_rows.hpp). Keeps both alive.
+class PreparedRows;
+std::shared_ptr<const PreparedRows> prepare_rows(
+    std::shared_ptr<const criteria::KnowledgeBase> knowledge, std::shared_ptr<const CardText> text);
+
 struct Settings {
   std::string qcdsm_id = "vcf-cds";  // pama-rating-qcdsm-consulted (a site's CMS G-code)
   std::string canonical_base = "https://vcf-cds.example.org/fhir";  // project CodeSystem base
@@ -47,6 +53,8 @@ struct RenderInput {
   const criteria::KnowledgeBase* knowledge = nullptr;
   const facts::Terminology* terminology = nullptr;
   const CardText* text = nullptr;
+  // From prepare_rows(knowledge, text); null: the row parts are built per card (same bytes).
+  const PreparedRows* prepared = nullptr;
   const hooks::HookRequest* request = nullptr;
   // decisions[i] is for orders[i]; orders are the draft order resources being rated.
   std::vector<const rapidjson::Value*> orders;

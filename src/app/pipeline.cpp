@@ -36,9 +36,10 @@ Knowledge load_knowledge(const std::filesystem::path& criteria_file,
       std::make_shared<const criteria::KnowledgeBase>(criteria::load_knowledge_base(criteria_file));
   knowledge.terminology = facts::load_terminology(profiles_folder);
   knowledge.card_text = cards::load_card_text(card_text_folder);
+  knowledge.card_rows = cards::prepare_rows(knowledge.criteria, knowledge.card_text);
   // Criteria first (what the version always was), then what else changes a card or a rating.
-  knowledge.version = knowledge.criteria->version + "+profiles:" +
-                      facts::version(*knowledge.terminology) +
+  knowledge.version = knowledge.criteria->version +
+                      "+profiles:" + facts::version(*knowledge.terminology) +
                       "+cards:" + folder_version(card_text_folder);
   return knowledge;
 }
@@ -70,8 +71,8 @@ Result<std::string> run_pipeline(const Knowledge& knowledge, PipelineInput& inpu
     if (!procedures[i].row_name.empty()) {
       clinical = facts::extract(terminology, request, *orders[i], today, input.fact_options);
     }
-    auto decision = criteria::decide(*knowledge.criteria, std::move(procedures[i]),
-                                     std::move(clinical));
+    auto decision =
+        criteria::decide(*knowledge.criteria, std::move(procedures[i]), std::move(clinical));
     if (decision.outcome == criteria::Outcome::not_applicable) continue;
     decisions.push_back(std::move(decision));
     decided_orders.push_back(orders[i]);
@@ -81,6 +82,7 @@ Result<std::string> run_pipeline(const Knowledge& knowledge, PipelineInput& inpu
   render_input.knowledge = knowledge.criteria.get();
   render_input.terminology = knowledge.terminology.get();
   render_input.text = knowledge.card_text.get();
+  render_input.prepared = knowledge.card_rows.get();
   render_input.request = &request;
   render_input.orders = decided_orders;
   render_input.decisions = &decisions;

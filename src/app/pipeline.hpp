@@ -21,6 +21,7 @@ struct Knowledge {
   std::shared_ptr<const criteria::KnowledgeBase> criteria;
   std::shared_ptr<const facts::Terminology> terminology;
   std::shared_ptr<const cards::CardText> card_text;
+  std::shared_ptr<const cards::PreparedRows> card_rows;  // from criteria and card_text
   // Recorded in audit and shown by /metrics: "<criteria sha256:…>+profiles:sha256:…+cards:sha256:…"
   // (criteria content hash, facts::version of the profile files, hash of the card text files).
   std::string version;

@@ -2,10 +2,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <optional>
+
 #include "cards/card_text.hpp"
 #include "cards/detail.hpp"
 #include "cards/json_writer.hpp"
-#include "criteria/row_json.hpp"
+#include "cards/prepared_rows.hpp"
 #include "vcf_cds/cards.hpp"
 
 namespace vcf_cds::cards {
@@ -119,7 +121,7 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
   key_str(w, "selectionBehavior", "at-most-one");
 }
 
-void write_extension(Writer& w, const Decision& d, const ConsultIds& ids) {
+void write_extension(Writer& w, const Decision& d, const ConsultIds& ids, const RowParts& parts) {
   const auto& row = *d.headline.row;
   w.Key("extension");
   w.StartObject();
@@ -142,7 +144,7 @@ void write_extension(Writer& w, const Decision& d, const ConsultIds& ids) {
   key_str(w, "population", d.facts.pediatric ? "pediatric" : "adult");
   key_str(w, "value", d.facts.pediatric ? row.rrl_pediatric : row.rrl_adult);
   w.EndObject();
-  criteria::write_row_evidence(w, row);
+  w.raw_members(parts.evidence_members, 2);  // tabulation, references
   key_str(w, "consultId", ids.consult_id);
   w.Key("otherVariants");
   w.StartArray();
@@ -168,6 +170,9 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   const auto alternatives =
       usually_appropriate_alternatives(d, *in.terminology, suggestion_region(d));
   ids.card_uuid = in.new_uuid();
+  const RowParts* parts = in.prepared != nullptr ? in.prepared->find(d.headline.row) : nullptr;
+  std::optional<RowParts> built;
+  if (parts == nullptr) parts = &built.emplace(prepare_row(*d.headline.row, text));
 
   rapidjson::StringBuffer buffer(nullptr, 16 * 1024);  // a card is ~8 KB: grow rarely
   Writer w(buffer);
@@ -176,7 +181,7 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "summary", render_summary(text, d));
   key_str(w, "indicator",
           CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
-  key_str(w, "detail", render_detail(text, d, alternatives));
+  key_str(w, "detail", render_detail(text, d, alternatives, *parts));
   w.Key("source");
   w.StartObject();
   key_str(w, "label", text.source_label);
@@ -196,7 +201,7 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
     w.EndObject();
   }
   w.EndArray();
-  write_extension(w, d, ids);
+  write_extension(w, d, ids, *parts);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }

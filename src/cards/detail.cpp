@@ -135,7 +135,7 @@ std::string render_summary(const CardText& text, const Decision& decision) {
 }
 
 std::string render_detail(const CardText& text, const Decision& decision,
-                          const std::vector<Alternative>& alternatives) {
+                          const std::vector<Alternative>& alternatives, const RowParts& row_parts) {
   const ProcedureRow& row = *decision.headline.row;
   const auto& f = decision.facts;
   // Borrowed text (set_ref) is from the knowledge base, the card text or the decision: all
@@ -186,15 +186,7 @@ std::string render_detail(const CardText& text, const Decision& decision,
   data.set_ref("rrl", rrl);
   data.set_ref("rrlMeaning", text.rrl_meaning_of(rrl));
 
-  for (std::size_t bucket = 0; bucket < row.tabulation.size(); ++bucket) {
-    std::string bar;
-    bar.reserve(3 * static_cast<std::size_t>(std::max(row.tabulation[bucket], 0)));
-    for (int i = 0; i < row.tabulation[bucket]; ++i) bar += "█";
-    data.add("votes")
-        .set("bucket", static_cast<int>(bucket + 1))
-        .set("bar", std::move(bar))
-        .set("count", row.tabulation[bucket]);
-  }
+  data.set_list_ref("votes", row_parts.votes);
 
   if (!alternatives.empty()) {
     auto& section = data.add("alternatives");
@@ -206,14 +198,7 @@ std::string render_detail(const CardText& text, const Decision& decision,
     }
   }
 
-  if (!row.references.empty()) {
-    auto& section = data.add("references");
-    for (const auto& ref : row.references) {
-      auto& item = section.add("items");
-      item.set("n", ref.n).set_ref("pmid", ref.pmid).set_ref("quality", ref.quality);
-      if (auto url = text.pubmed_link(ref.pmid); !url.empty()) item.set("url", std::move(url));
-    }
-  }
+  if (!row_parts.references.empty()) data.set_list_ref("references", row_parts.references);
   return text.detail.render(data);
 }
 

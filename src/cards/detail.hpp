@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cards/card_text.hpp"
+#include "cards/prepared_rows.hpp"
 #include "vcf_cds/criteria.hpp"
 
 namespace vcf_cds::cards {
@@ -27,6 +28,6 @@ facts::Region suggestion_region(const criteria::Decision& decision);
 
 std::string render_summary(const CardText& text, const criteria::Decision& decision);
 std::string render_detail(const CardText& text, const criteria::Decision& decision,
-                          const std::vector<Alternative>& alternatives);
+                          const std::vector<Alternative>& alternatives, const RowParts& row_parts);
 
 }  // namespace vcf_cds::cards

@@ -35,6 +35,15 @@ class CardWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
     return true;
   }
 
+  // Appends `members` complete "key":value pairs, already JSON, to the object being written
+  // (a pre-rendered part of a card). The Writer's count keeps its comma and colon placement right.
+  void raw_members(std::string_view json, std::size_t members) {
+    auto* level = level_stack_.template Top<Level>();
+    if (level->valueCount > 0) os_->Put(',');
+    copy(json);
+    level->valueCount += 2 * members;
+  }
+
   // A string value or an object key (JSON writes both the same way).
   void string(std::string_view text) {
     Prefix(rapidjson::kStringType);

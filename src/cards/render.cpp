@@ -3,9 +3,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <unistd.h>
+#include <pthread.h>
 
 #include <array>
+#include <atomic>
 #include <cstdlib>
 
 #include "cards/card_text.hpp"
@@ -129,24 +130,30 @@ void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Valu
 
 }  // namespace
 
+// Bumped in a forked child (pthread_atfork): a pool drawn before the fork is dropped there, so
+// the child never repeats its parent's ids. Cheaper than getpid() per id, a system call.
+std::atomic<unsigned> g_fork_generation{0};
+
 std::string random_uuid() {
   // RAND_bytes costs far more per call than per byte (DRBG lookup and locking), and a response
   // takes several ids, so each thread draws 16 ids' worth at once and hands them out in order.
-  // The pool is dropped in a forked child, which must not repeat its parent's ids.
   struct Pool {
     std::array<unsigned char, 16 * 16> bytes{};
     std::size_t used = 16 * 16;  // all used: draw on first call
-    pid_t owner = 0;
+    unsigned generation = 0;
   };
+  static const bool fork_handler_installed = [] {
+    return pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); }) == 0;
+  }();
   thread_local Pool pool;
-  const pid_t pid = getpid();
-  if (pool.used == pool.bytes.size() || pool.owner != pid) {
+  const unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (pool.used == pool.bytes.size() || pool.generation != generation || !fork_handler_installed) {
     if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
       // The CSPRNG failing is not something input can cause: stop rather than reuse ids.
       std::abort();
     }
     pool.used = 0;
-    pool.owner = pid;
+    pool.generation = generation;
   }
   unsigned char* bytes = pool.bytes.data() + pool.used;
   pool.used += 16;

@@ -96,7 +96,7 @@ const TemplateData::Entry* lookup(const std::vector<const TemplateData*>& scopes
 
 bool truthy(const TemplateData::Entry* entry) {
   if (entry == nullptr) return false;
-  if (entry->is_list) return !entry->items.empty();
+  if (entry->is_list) return !entry->list().empty();
   return entry->flag || !entry->text().empty();
 }
 
@@ -116,7 +116,7 @@ void render_nodes(const std::vector<Node>& nodes, std::vector<const TemplateData
         const auto* entry = lookup(scopes, node.value);
         if (!truthy(entry)) break;
         if (entry->is_list) {
-          for (const auto& item : entry->items) {
+          for (const auto& item : entry->list()) {
             scopes.push_back(&item);
             render_nodes(node.children, scopes, out);
             scopes.pop_back();
@@ -140,7 +140,7 @@ TemplateData::Entry& TemplateData::entry(std::string_view key) {
     if (e.key == key) return e;
   }
   if (entries_.empty()) entries_.reserve(8);  // a card's detail has ~15 values, list items ~4
-  entries_.push_back(Entry{key, {}, {}, false, false, {}, false});
+  entries_.push_back(Entry{key, {}, {}, false, false, {}, nullptr, false});
   return entries_.back();
 }
 
@@ -171,7 +171,17 @@ TemplateData& TemplateData::set(std::string_view key, bool flag) {
 TemplateData& TemplateData::add(std::string_view key) {
   auto& e = entry(key);
   e.is_list = true;
+  e.borrowed_items = nullptr;
   return e.items.emplace_back();
+}
+
+TemplateData& TemplateData::set_list_ref(std::string_view key,
+                                         const std::vector<TemplateData>& items) {
+  auto& e = entry(key);
+  e.is_list = true;
+  e.items.clear();
+  e.borrowed_items = &items;
+  return *this;
 }
 
 const TemplateData::Entry* TemplateData::find(std::string_view key) const {

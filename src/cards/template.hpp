@@ -29,6 +29,9 @@ class TemplateData {
   TemplateData& set_ref(std::string_view key, std::string_view text);
   // Appends an item to the list `key` (created on first use) and returns it to fill.
   TemplateData& add(std::string_view key);
+  // Makes `key` the list `items`, borrowed: prepared once (cards/prepared_rows.hpp) and outliving
+  // the rendering.
+  TemplateData& set_list_ref(std::string_view key, const std::vector<TemplateData>& items);
 
   struct Entry {
     std::string_view key;
@@ -37,9 +40,13 @@ class TemplateData {
     bool is_borrowed = false;
     bool flag = false;
     std::vector<TemplateData> items;
+    const std::vector<TemplateData>* borrowed_items = nullptr;  // set by set_list_ref
     bool is_list = false;
     // Not a stored view of `owned`: a short string moves with its Entry.
     std::string_view text() const { return is_borrowed ? borrowed : std::string_view(owned); }
+    const std::vector<TemplateData>& list() const {
+      return borrowed_items != nullptr ? *borrowed_items : items;
+    }
   };
   const Entry* find(std::string_view key) const;
 

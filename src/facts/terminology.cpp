@@ -14,6 +14,14 @@ std::string orderable_key(std::string_view row_name, Region region) {
   return key;
 }
 
+// Lengths 63 and up share the top bit: still probed, only not told apart.
+std::uint64_t length_bit(std::size_t length) {
+  return std::uint64_t{1} << (length < 63 ? length : 63);
+}
+bool has_length(std::uint64_t lengths, std::size_t length) {
+  return (lengths & length_bit(length)) != 0;
+}
+
 int system_rank(std::string_view system) {
   if (system == kCpt) return 0;
   if (system == kLoinc) return 1;
@@ -40,6 +48,7 @@ KindMask Terminology::kinds(std::string_view key) const {
   // Every prefix can carry kinds (C79 -> malignancy, C79.51 -> bone malignancy): union them.
   // The key is at most kMaxCodeLength + 1 bytes, so this is a bounded number of probes.
   for (std::size_t length = key.size(); length > 1; --length) {
+    if (!has_length(prefix_kind_lengths_, length)) continue;
     if (const auto it = prefix_kinds_.find(key.substr(0, length)); it != prefix_kinds_.end()) {
       mask |= it->second;
     }
@@ -51,6 +60,7 @@ Region Terminology::region(std::string_view key) const {
   if (const auto it = exact_regions_.find(key); it != exact_regions_.end()) return it->second;
   if (!is_icd_key(key)) return Region::none;
   for (std::size_t length = key.size(); length > 1; --length) {  // longest prefix wins
+    if (!has_length(prefix_region_lengths_, length)) continue;
     if (const auto it = prefix_regions_.find(key.substr(0, length)); it != prefix_regions_.end()) {
       return it->second;
     }
@@ -86,10 +96,12 @@ char Terminology::intern_system(std::string_view system) {
 }
 
 void Terminology::add_kinds(std::string key, KindMask mask, bool prefix) {
+  if (prefix) prefix_kind_lengths_ |= length_bit(key.size());
   (prefix ? prefix_kinds_ : exact_kinds_)[std::move(key)] |= mask;
 }
 
 void Terminology::add_region(std::string key, Region region, bool prefix) {
+  if (prefix) prefix_region_lengths_ |= length_bit(key.size());
   (prefix ? prefix_regions_ : exact_regions_).try_emplace(std::move(key), region);
 }
 

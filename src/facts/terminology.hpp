@@ -67,6 +67,10 @@ class Terminology {
   StringMap<KindMask> prefix_kinds_;  // ICD-10-CM only
   StringMap<Region> exact_regions_;
   StringMap<Region> prefix_regions_;
+  // Bit n set: some prefix key is n bytes long. A code is probed only at those lengths, not at
+  // every length (each probe hashes the prefix; issue #8).
+  std::uint64_t prefix_kind_lengths_ = 0;
+  std::uint64_t prefix_region_lengths_ = 0;
   StringMap<std::vector<MapTarget>> targets_;
   struct Orderable {
     Coding coding;

@@ -53,7 +53,14 @@ Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureR
   in.decisions = &decisions;
   int n = 0;
   in.new_uuid = [&n] { return "uuid-" + std::to_string(n++); };
+  in.prepared = k.card_rows.get();
+  REQUIRE(in.prepared != nullptr);
   const auto rendered = cards::render(in);
+  // The row parts prepared at load and the ones built per card (no PreparedRows) are the same
+  // bytes: the cache changes only when they are built.
+  n = 0;
+  in.prepared = nullptr;
+  CHECK(cards::render(in).body == rendered.body);
   REQUIRE(rendered.consults.size() == 1);
   CHECK(rendered.consults[0].card_uuid == "uuid-1");
   CHECK(rendered.consults[0].consult_id == "urn:uuid:uuid-0");
@@ -129,7 +136,8 @@ TEST_SUITE("cards") {
     int suggestions_seen = 0;
     for (const auto& variant : k.criteria->variants) {
       for (const auto& row : variant.rows) {
-        for (auto region : {facts::Region::cervical, facts::Region::thoracic, facts::Region::lumbar}) {
+        for (auto region :
+             {facts::Region::cervical, facts::Region::thoracic, facts::Region::lumbar}) {
           CAPTURE(variant.number);
           CAPTURE(row.name);
           CAPTURE(facts::to_string(region));
@@ -143,8 +151,10 @@ TEST_SUITE("cards") {
           // Expected: the variant's usually appropriate rows (not this one) orderable here.
           std::vector<std::string> expected;
           for (const auto& other : variant.rows) {
-            if (&other == &row || other.category != criteria::Category::usually_appropriate) continue;
-            if (facts::orderable_code(*k.terminology, other.name, region)) expected.push_back(other.name);
+            if (&other == &row || other.category != criteria::Category::usually_appropriate)
+              continue;
+            if (facts::orderable_code(*k.terminology, other.name, region))
+              expected.push_back(other.name);
           }
           if (expected.empty()) {
             CHECK(it == card.MemberEnd());
@@ -162,7 +172,8 @@ TEST_SUITE("cards") {
             REQUIRE(alt != nullptr);
             CHECK(alt->category == criteria::Category::usually_appropriate);
             CHECK(alt->name != "Medical management only");
-            if (mapped.region != facts::Region::none && mapped.region != facts::Region::whole_body) {
+            if (mapped.region != facts::Region::none &&
+                mapped.region != facts::Region::whole_body) {
               CHECK(mapped.region == region);  // 72148 lumbar -> 72158 lumbar, never cervical
             }
             CHECK(str(created["encounter"], "reference") == "Encounter/e1");
@@ -189,8 +200,9 @@ TEST_SUITE("cards") {
   TEST_CASE("card properties: system action -> the order unchanged plus PAMA extensions") {
     const auto& kb = *knowledge().criteria;
     const auto& variant = *kb.variant(1);
-    const auto r = render_row(variant, *variant.find_row("MRI spine area of interest with IV contrast"),
-                              facts::Region::lumbar, false);
+    const auto r =
+        render_row(variant, *variant.find_row("MRI spine area of interest with IV contrast"),
+                   facts::Region::lumbar, false);
     const auto& actions = r.response["systemActions"];
     REQUIRE(actions.Size() == 1);
     CHECK(actions == r.response["extension"]["systemActions"]);
@@ -210,7 +222,8 @@ TEST_SUITE("cards") {
     CHECK(str(ext[0]["valueCodeableConcept"]["coding"][0], "code") == "not-appropriate");
     CHECK(str(ext[0]["valueCodeableConcept"]["coding"][1], "system") ==
           "http://terminology.hl7.org/CodeSystem/appropriateness-score");
-    CHECK(str(ext[0]["valueCodeableConcept"]["coding"][1], "code") == "probably-inappropriate");  // 3rd
+    CHECK(str(ext[0]["valueCodeableConcept"]["coding"][1], "code") ==
+          "probably-inappropriate");  // 3rd
     CHECK(str(ext[1], "valueUri") == "urn:uuid:uuid-0");
     CHECK(str(ext[2], "url") == "http://fhir.org/argonaut/Extension/pama-rating-qcdsm-consulted");
     CHECK(str(ext[3], "valueUri").find("/variant/1") != std::string::npos);
@@ -219,14 +232,16 @@ TEST_SUITE("cards") {
   TEST_CASE("card properties: override reasons -> coded, displayed, in the project CodeSystem") {
     const auto& kb = *knowledge().criteria;
     const auto r = render_row(*kb.variant(5), kb.variant(5)->rows[1], facts::Region::lumbar, false);
-    const auto doc = common::parse_json_file(testing::source_path("fhir-profiles/CodeSystem-vcf-cds.json"));
+    const auto doc =
+        common::parse_json_file(testing::source_path("fhir-profiles/CodeSystem-vcf-cds.json"));
     const auto& reasons = r.response["cards"][0]["overrideReasons"];
     REQUIRE(reasons.Size() >= 4);
     for (const auto& reason : reasons.GetArray()) {
       CHECK_FALSE(str(reason, "display").empty());
       CHECK(str(reason, "system") == str(doc, "url"));
       bool defined = false;
-      for (const auto& concept_ : doc["concept"].GetArray()) defined |= str(concept_, "code") == str(reason, "code");
+      for (const auto& concept_ : doc["concept"].GetArray())
+        defined |= str(concept_, "code") == str(reason, "code");
       CHECK_MESSAGE(defined, str(reason, "code"));
     }
   }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 using vcf_cds::cards::Template;
 using vcf_cds::cards::TemplateData;
@@ -22,6 +23,22 @@ TEST_SUITE("cards") {
     data.add("rows").set("n", 2);
     CHECK(Template::parse("{{#rows}}[{{n}} {{unit}}]{{/rows}}", "t").render(data) ==
           "[1 votes][2 votes]");
+  }
+
+  TEST_CASE("template: set_list_ref -> the borrowed items are repeated; empty counts as unset") {
+    std::vector<TemplateData> prepared(2);
+    prepared[0].set("n", 1);
+    prepared[1].set("n", 2);
+    const auto t = Template::parse("{{#rows}}[{{n}} {{unit}}]{{/rows}}{{^rows}}none{{/rows}}", "t");
+    TemplateData data;
+    data.set("unit", "votes").set_list_ref("rows", prepared);
+    CHECK(t.render(data) == "[1 votes][2 votes]");
+    prepared[1].set("n", 3);  // borrowed, not copied
+    CHECK(t.render(data) == "[1 votes][3 votes]");
+    const std::vector<TemplateData> empty;
+    TemplateData none;
+    none.set_list_ref("rows", empty);
+    CHECK(t.render(none) == "none");
   }
 
   TEST_CASE("template: flags and inverted sections -> shown only when set or unset") {

@@ -10,6 +10,7 @@
 namespace {
 
 using vcf_cds::common::append_json_string;
+using vcf_cds::common::json_plain_prefix;
 
 std::string rapidjson_string(std::string_view text) {
   rapidjson::StringBuffer buffer;
@@ -49,5 +50,28 @@ TEST_SUITE("common") {
       text += std::string(random() % 20, 'z');
       REQUIRE(escaped(text) == rapidjson_string(text));
     }
+  }
+
+  TEST_CASE("json_plain_prefix: the first special byte at every offset of the 16/8/1-byte scans") {
+    // Bytes that look close to special in a vector compare: 0x20 and 0x7f are plain, as are
+    // UTF-8 bytes (>= 0x80, negative as signed char); 0x00-0x1f, '"' and '\\' are special.
+    const std::string plain_fill = std::string("a \x7f\x80\xff/!#", 8);
+    for (std::size_t length = 0; length <= 40; ++length) {
+      std::string text;
+      for (std::size_t i = 0; i < length; ++i) text += plain_fill[i % plain_fill.size()];
+      CHECK(json_plain_prefix(text) == length);
+      for (std::size_t at = 0; at < length; ++at) {
+        for (const char special : {'"', '\\', '\0', '\x1f', '\n'}) {
+          std::string with = text;
+          with[at] = special;
+          if (at + 1 < length) with[length - 1] = '"';  // a later special must not win
+          REQUIRE(json_plain_prefix(with) == at);
+        }
+      }
+    }
+    // Never reads past the view: a special byte just after it is not seen.
+    const std::string buffer = std::string(32, 'x') + '"';
+    CHECK(json_plain_prefix(std::string_view(buffer).substr(0, 32)) == 32);
+    CHECK(json_plain_prefix(std::string_view(buffer).substr(0, 17)) == 17);
   }
 }
