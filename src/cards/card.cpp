@@ -81,6 +81,7 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     const std::string uuid = in.new_uuid();
     ids.suggestion_uuids.push_back(uuid);
     TemplateData data;  // borrows from the knowledge base, card text and decision
+    data.reserve(5);
     data.set_ref("procedure", a.row->name)
         .set_ref("region", region_word(*in.text, a.regional ? region : facts::Region::none))
         .set_ref("category", criteria::to_string(a.row->category))

@@ -139,7 +139,7 @@ TemplateData::Entry& TemplateData::entry(std::string_view key) {
   for (auto& e : entries_) {
     if (e.key == key) return e;
   }
-  if (entries_.empty()) entries_.reserve(8);  // a card's detail has ~15 values, list items ~4
+  if (entries_.capacity() == 0) entries_.reserve(4);  // list items hold 2-4 values
   entries_.push_back(Entry{key, {}, {}, false, false, {}, nullptr, false});
   return entries_.back();
 }

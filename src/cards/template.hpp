@@ -27,6 +27,9 @@ class TemplateData {
   TemplateData& set(std::string_view key, bool flag);
   TemplateData& set(std::string_view key, int value) { return set(key, std::to_string(value)); }
   TemplateData& set_ref(std::string_view key, std::string_view text);
+  // Room for `entries` values before the first reallocation (which moves every entry); without
+  // it a data starts with room for 4, what a list item holds.
+  void reserve(std::size_t entries) { entries_.reserve(entries); }
   // Appends an item to the list `key` (created on first use) and returns it to fill.
   TemplateData& add(std::string_view key);
   // Makes `key` the list `items`, borrowed: prepared once (cards/prepared_rows.hpp) and outliving

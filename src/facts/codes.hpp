@@ -45,5 +45,4 @@ std::optional<Region> region_from_string(std::string_view text);  // to_string(R
 std::optional<Contrast> contrast_from_string(std::string_view text);
 std::optional<FactKind> fact_kind_from_string(std::string_view text);
 
-
 }  // namespace vcf_cds::facts

@@ -34,11 +34,18 @@ int system_rank(std::string_view system) {
 bool Terminology::make_key(std::string_view system, std::string_view code, std::string& key) const {
   key.clear();
   if (code.empty() || code.size() > kMaxCodeLength) return false;
-  const auto it = systems_.find(is_icd(system) ? kIcd10Cm : system);
-  if (it == systems_.end()) return false;
-  key += it->second;
-  append_normalized(key, code, it->second == icd_id_);
+  const char id = system_id(is_icd(system) ? kIcd10Cm : system);
+  if (id == 0) return false;
+  key += id;
+  append_normalized(key, code, id == icd_id_);
   return key.size() > 1;
+}
+
+char Terminology::system_id(std::string_view system) const {
+  for (const auto& [uri, id] : systems_) {
+    if (uri.size() == system.size() && uri == system) return id;
+  }
+  return 0;
 }
 
 KindMask Terminology::kinds(std::string_view key) const {
@@ -87,10 +94,10 @@ std::optional<Coding> Terminology::orderable(std::string_view row_name, Region r
 
 char Terminology::intern_system(std::string_view system) {
   const std::string_view canonical = is_icd(system) ? kIcd10Cm : system;
-  if (const auto it = systems_.find(canonical); it != systems_.end()) return it->second;
+  if (const char known = system_id(canonical); known != 0) return known;
   if (systems_.size() >= 250) throw ProfileError("fhir-profiles: more than 250 code systems");
   const char id = static_cast<char>(systems_.size() + 1);
-  systems_.emplace(std::string(canonical), id);
+  systems_.emplace_back(std::string(canonical), id);
   if (canonical == kIcd10Cm) icd_id_ = id;
   return id;
 }
