@@ -50,43 +50,41 @@ char Terminology::system_id(std::string_view system) const {
 
 KindMask Terminology::kinds(std::string_view key) const {
   KindMask mask = 0;
-  if (const auto it = exact_kinds_.find(key); it != exact_kinds_.end()) mask |= it->second;
+  if (const KindMask* exact = exact_kinds_.find(key)) mask |= *exact;
   if (!is_icd_key(key)) return mask;
   // Every prefix can carry kinds (C79 -> malignancy, C79.51 -> bone malignancy): union them.
   // The key is at most kMaxCodeLength + 1 bytes, so this is a bounded number of probes.
   for (std::size_t length = key.size(); length > 1; --length) {
     if (!has_length(prefix_kind_lengths_, length)) continue;
-    if (const auto it = prefix_kinds_.find(key.substr(0, length)); it != prefix_kinds_.end()) {
-      mask |= it->second;
+    if (const KindMask* prefix = prefix_kinds_.find(key.substr(0, length))) {
+      mask |= *prefix;
     }
   }
   return mask;
 }
 
 Region Terminology::region(std::string_view key) const {
-  if (const auto it = exact_regions_.find(key); it != exact_regions_.end()) return it->second;
+  if (const Region* exact = exact_regions_.find(key)) return *exact;
   if (!is_icd_key(key)) return Region::none;
   for (std::size_t length = key.size(); length > 1; --length) {  // longest prefix wins
     if (!has_length(prefix_region_lengths_, length)) continue;
-    if (const auto it = prefix_regions_.find(key.substr(0, length)); it != prefix_regions_.end()) {
-      return it->second;
+    if (const Region* prefix = prefix_regions_.find(key.substr(0, length))) {
+      return *prefix;
     }
   }
   return Region::none;
 }
 
 const std::vector<MapTarget>* Terminology::targets(std::string_view key) const {
-  const auto it = targets_.find(key);
-  return it == targets_.end() ? nullptr : &it->second;
+  return targets_.find(key);
 }
 
 std::optional<Coding> Terminology::orderable(std::string_view row_name, Region region) const {
   // A regional row needs a code of that region; rows without regions (bone scan, consultations)
   // answer with their whole-body or region-less code whatever region is asked for.
   for (Region candidate : {region, Region::whole_body, Region::none}) {
-    if (const auto it = orderable_.find(orderable_key(row_name, candidate));
-        it != orderable_.end()) {
-      return it->second.coding;
+    if (const Orderable* found = orderable_.find(orderable_key(row_name, candidate))) {
+      return found->coding;
     }
   }
   return std::nullopt;
@@ -116,9 +114,9 @@ void Terminology::add_target(std::string key, MapTarget target, const Coding& so
   // Only a code that is orderable on its own can be suggested (not CT + 62284).
   if (target.depends_on.empty()) {
     const int rank = system_rank(source.system);
-    auto [it, inserted] = orderable_.try_emplace(orderable_key(target.row_name, target.region),
-                                                 Orderable{source, rank});
-    if (!inserted && rank < it->second.rank) it->second = Orderable{source, rank};
+    auto [stored, inserted] = orderable_.try_emplace(
+        orderable_key(target.row_name, target.region), Orderable{source, rank});
+    if (!inserted && rank < stored->rank) *stored = Orderable{source, rank};
   }
   targets_[std::move(key)].push_back(std::move(target));
 }

@@ -2,16 +2,14 @@
 // then immutable and shared; every lookup is a bounded number of hash probes (no scans).
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "facts/code_table.hpp"
 #include "vcf_cds/facts.hpp"
 
 namespace vcf_cds::facts {
@@ -31,31 +29,6 @@ struct MapTarget {
   bool advanced_imaging = false;
   std::string depends_on;  // key of a code that must be in another draft order; "" when none
 };
-
-// Keys are short (a system byte and a code, ~6-12 bytes): an inline multiply-rotate hash over 8
-// bytes at a time (FxHash's step) costs a fraction of std::hash's out-of-line MurmurHash (issue
-// #8: a third of a code lookup). libstdc++ reduces it modulo a prime bucket count.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept {
-    constexpr std::uint64_t kSeed = 0x517cc1b727220a95ULL;
-    std::uint64_t hash = text.size();
-    while (text.size() >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, text.data(), 8);
-      hash = (std::rotl(hash, 5) ^ word) * kSeed;
-      text.remove_prefix(8);
-    }
-    if (!text.empty()) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, text.data(), text.size());
-      hash = (std::rotl(hash, 5) ^ word) * kSeed;
-    }
-    return static_cast<std::size_t>(hash ^ (hash >> 32));
-  }
-};
-template <class V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 class Terminology {
  public:
@@ -83,20 +56,20 @@ class Terminology {
   std::vector<std::pair<std::string, char>> systems_;
   char system_id(std::string_view system) const;  // 0 when unknown
   char icd_id_ = 0;
-  StringMap<KindMask> exact_kinds_;
-  StringMap<KindMask> prefix_kinds_;  // ICD-10-CM only
-  StringMap<Region> exact_regions_;
-  StringMap<Region> prefix_regions_;
+  CodeTable<KindMask> exact_kinds_;
+  CodeTable<KindMask> prefix_kinds_;  // ICD-10-CM only
+  CodeTable<Region> exact_regions_;
+  CodeTable<Region> prefix_regions_;
   // Bit n set: some prefix key is n bytes long. A code is probed only at those lengths, not at
   // every length (each probe hashes the prefix; issue #8).
   std::uint64_t prefix_kind_lengths_ = 0;
   std::uint64_t prefix_region_lengths_ = 0;
-  StringMap<std::vector<MapTarget>> targets_;
+  CodeTable<std::vector<MapTarget>> targets_;
   struct Orderable {
     Coding coding;
     int rank = 0;  // CPT 0, LOINC 1, SNOMED CT 2, others 3
   };
-  StringMap<Orderable> orderable_;  // row name + '\x1f' + region
+  CodeTable<Orderable> orderable_;  // row name + '\x1f' + region
 };
 
 }  // namespace vcf_cds::facts
