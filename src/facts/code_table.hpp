@@ -49,15 +49,15 @@ class CodeTable {
   template <class Slots>
   static auto& probe(Slots& slots, std::string_view key) {
     const std::size_t mask = slots.size() - 1;
-    for (std::size_t i = std::hash<std::string_view>{}(key) & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = std::hash<std::string_view>{}(key)&mask;; i = (i + 1) & mask) {
       auto& slot = slots[i];
       if (!slot.used || slot.key == key) return slot;
     }
   }
 
   void grow() {
-    std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(std::max<std::size_t>(
-                                                       16, std::bit_ceil(4 * (size_ + 1)))));
+    std::vector<Slot> old = std::exchange(
+        slots_, std::vector<Slot>(std::max<std::size_t>(16, std::bit_ceil(4 * (size_ + 1)))));
     for (Slot& slot : old) {
       if (slot.used) probe(slots_, slot.key) = std::move(slot);
     }

@@ -6,14 +6,6 @@
 namespace vcf_cds::facts {
 namespace {
 
-// Key of the reverse map: row name and region, separated by a byte no row name contains.
-std::string orderable_key(std::string_view row_name, Region region) {
-  std::string key(row_name);
-  key += '\x1f';
-  key += static_cast<char>('0' + static_cast<int>(region));
-  return key;
-}
-
 // Lengths 63 and up share the top bit: still probed, only not told apart.
 std::uint64_t length_bit(std::size_t length) {
   return std::uint64_t{1} << (length < 63 ? length : 63);
@@ -82,10 +74,11 @@ const std::vector<MapTarget>* Terminology::targets(std::string_view key) const {
 std::optional<Coding> Terminology::orderable(std::string_view row_name, Region region) const {
   // A regional row needs a code of that region; rows without regions (bone scan, consultations)
   // answer with their whole-body or region-less code whatever region is asked for.
+  const auto* by_region = orderable_.find(row_name);
+  if (by_region == nullptr) return std::nullopt;
   for (Region candidate : {region, Region::whole_body, Region::none}) {
-    if (const Orderable* found = orderable_.find(orderable_key(row_name, candidate))) {
-      return found->coding;
-    }
+    const Orderable& found = (*by_region)[static_cast<std::size_t>(candidate)];
+    if (found.rank >= 0) return found.coding;
   }
   return std::nullopt;
 }
@@ -114,9 +107,8 @@ void Terminology::add_target(std::string key, MapTarget target, const Coding& so
   // Only a code that is orderable on its own can be suggested (not CT + 62284).
   if (target.depends_on.empty()) {
     const int rank = system_rank(source.system);
-    auto [stored, inserted] = orderable_.try_emplace(
-        orderable_key(target.row_name, target.region), Orderable{source, rank});
-    if (!inserted && rank < stored->rank) *stored = Orderable{source, rank};
+    Orderable& stored = orderable_[target.row_name][static_cast<std::size_t>(target.region)];
+    if (stored.rank < 0 || rank < stored.rank) stored = Orderable{source, rank};
   }
   targets_[std::move(key)].push_back(std::move(target));
 }

@@ -2,6 +2,7 @@
 // then immutable and shared; every lookup is a bounded number of hash probes (no scans).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -20,6 +21,9 @@ inline constexpr KindMask kind_bit(FactKind kind) {
   return KindMask{1} << static_cast<int>(kind);
 }
 inline constexpr KindMask kAdvancedImagingBit = KindMask{1} << kFactKindCount;
+
+// Regions index arrays: whole_body is the last.
+inline constexpr std::size_t kRegionCount = static_cast<std::size_t>(Region::whole_body) + 1;
 
 // A ConceptMap target: the row a code maps to, with what the row alone does not say.
 struct MapTarget {
@@ -67,9 +71,11 @@ class Terminology {
   CodeTable<std::vector<MapTarget>> targets_;
   struct Orderable {
     Coding coding;
-    int rank = 0;  // CPT 0, LOINC 1, SNOMED CT 2, others 3
+    int rank = -1;  // CPT 0, LOINC 1, SNOMED CT 2, others 3; -1: no code for this region
   };
-  CodeTable<Orderable> orderable_;  // row name + '\x1f' + region
+  // By row name, then Region: one probe without building a key (suggestions ask for each row in
+  // several regions).
+  CodeTable<std::array<Orderable, kRegionCount>> orderable_;
 };
 
 }  // namespace vcf_cds::facts

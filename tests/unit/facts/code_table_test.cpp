@@ -32,10 +32,12 @@ TEST_SUITE("facts") {
     }
     CHECK(table.find("") == nullptr);
     CHECK(table.find(std::string(1, '\x01') + "99999") == nullptr);
-    CHECK(table.find("\x04" "1") == nullptr);  // a system byte never used
+    CHECK(table.find("\x04"
+                     "1") == nullptr);  // a system byte never used
   }
 
-  TEST_CASE("CodeTable: operator[] value-initialises, then accumulates; empty table finds nothing") {
+  TEST_CASE(
+      "CodeTable: operator[] value-initialises, then accumulates; empty table finds nothing") {
     CodeTable<unsigned> table;
     CHECK(table.find("x") == nullptr);
     table["\x02M80"] |= 1u;
