@@ -88,7 +88,9 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
         .set("rating", a.row->rating)
         .set_ref("order", d.procedure.order_ref);
     w.StartObject();
-    key_str(w, "label", in.text->suggestion_label.render(data));
+    std::string& label = rendered_text_buffer();
+    in.text->suggestion_label.render_to(data, label);
+    key_str(w, "label", label);
     key_str(w, "uuid", uuid);
     if (&a == best) {
       w.Key("isRecommended");
@@ -100,12 +102,16 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     removed.set_ref("order", d.procedure.order_ref).set_ref("procedure", d.headline.row->name);
     w.StartObject();
     key_str(w, "type", "delete");
-    key_str(w, "description", in.text->delete_description.render(removed));
+    std::string& delete_text = rendered_text_buffer();
+    in.text->delete_description.render_to(removed, delete_text);
+    key_str(w, "description", delete_text);
     key_str(w, "resourceId", d.procedure.order_ref);
     w.EndObject();
     w.StartObject();
     key_str(w, "type", "create");
-    key_str(w, "description", in.text->create_description.render(data));
+    std::string& create_text = rendered_text_buffer();
+    in.text->create_description.render_to(data, create_text);
+    key_str(w, "description", create_text);
     w.Key("resource");
     std::string code_text = a.row->name;
     if (a.regional) {
@@ -182,7 +188,9 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "summary", render_summary(text, d));
   key_str(w, "indicator",
           CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
-  key_str(w, "detail", render_detail(text, d, alternatives, *parts));
+  std::string& detail = rendered_text_buffer();
+  render_detail(text, d, alternatives, *parts, detail);
+  key_str(w, "detail", detail);
   w.Key("source");
   w.StartObject();
   key_str(w, "label", text.source_label);

@@ -134,8 +134,9 @@ std::string render_summary(const CardText& text, const Decision& decision) {
   return summary;
 }
 
-std::string render_detail(const CardText& text, const Decision& decision,
-                          const std::vector<Alternative>& alternatives, const RowParts& row_parts) {
+void render_detail(const CardText& text, const Decision& decision,
+                   const std::vector<Alternative>& alternatives, const RowParts& row_parts,
+                   std::string& out) {
   const ProcedureRow& row = *decision.headline.row;
   const auto& f = decision.facts;
   // Borrowed text (set_ref) is from the knowledge base, the card text or the decision: all
@@ -200,7 +201,7 @@ std::string render_detail(const CardText& text, const Decision& decision,
   }
 
   if (!row_parts.references.empty()) data.set_list_ref("references", row_parts.references);
-  return text.detail.render(data);
+  text.detail.render_to(data, out);
 }
 
 }  // namespace vcf_cds::cards

@@ -27,7 +27,9 @@ std::vector<Alternative> usually_appropriate_alternatives(const criteria::Decisi
 facts::Region suggestion_region(const criteria::Decision& decision);
 
 std::string render_summary(const CardText& text, const criteria::Decision& decision);
-std::string render_detail(const CardText& text, const criteria::Decision& decision,
-                          const std::vector<Alternative>& alternatives, const RowParts& row_parts);
+// Appends the card's Markdown detail to `out`.
+void render_detail(const CardText& text, const criteria::Decision& decision,
+                   const std::vector<Alternative>& alternatives, const RowParts& row_parts,
+                   std::string& out);
 
 }  // namespace vcf_cds::cards

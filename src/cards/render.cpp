@@ -122,7 +122,9 @@ void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Valu
   data.set_ref("order", d.procedure.order_ref).set_ref("pamaRating", pama_code(d));
   w.StartObject();
   key_str(w, "type", "update");
-  key_str(w, "description", in.text->update_description.render(data));
+  std::string& description = rendered_text_buffer();
+  in.text->update_description.render_to(data, description);
+  key_str(w, "description", description);
   w.Key("resource");
   write_rated_order(w, in, order, d, consult_id);
   w.EndObject();

@@ -202,9 +202,19 @@ Template Template::parse(std::string_view text, std::string origin) {
 std::string Template::render(const TemplateData& data) const {
   std::string out;
   out.reserve(text_size_ + text_size_ / 2);  // values and repeated sections on top of the text
+  render_to(data, out);
+  return out;
+}
+
+void Template::render_to(const TemplateData& data, std::string& out) const {
   std::vector<const TemplateData*> scopes{&data};
   if (nodes_) render_nodes(*nodes_, scopes, out);
-  return out;
+}
+
+std::string& rendered_text_buffer() {
+  thread_local std::string buffer;
+  buffer.clear();
+  return buffer;
 }
 
 }  // namespace vcf_cds::cards

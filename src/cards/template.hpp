@@ -58,6 +58,11 @@ class TemplateData {
   std::vector<Entry> entries_;
 };
 
+// This thread's buffer for text rendered only to be copied into a card at once, emptied on each
+// call: it keeps its capacity, so steady-state rendering allocates nothing (a card's templates
+// grew fresh strings ~40 times per request; issue #8). Finish with one text before asking again.
+std::string& rendered_text_buffer();
+
 class TemplateError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -69,6 +74,8 @@ class Template {
   // Throws TemplateError naming `origin` on unbalanced or malformed tags.
   static Template parse(std::string_view text, std::string origin);
   std::string render(const TemplateData& data) const;
+  // Appends the rendering to `out` (e.g. a reused buffer: rendered_text_buffer()).
+  void render_to(const TemplateData& data, std::string& out) const;
 
   struct Node;
 

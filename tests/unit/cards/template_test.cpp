@@ -41,6 +41,23 @@ TEST_SUITE("cards") {
     CHECK(t.render(none) == "none");
   }
 
+  TEST_CASE("template: render_to appends; the thread's buffer comes back empty, capacity kept") {
+    TemplateData data;
+    data.set("name", "CT");
+    const auto t = Template::parse("[{{name}}]", "t");
+    std::string& buffer = vcf_cds::cards::rendered_text_buffer();
+    CHECK(buffer.empty());
+    t.render_to(data, buffer);
+    t.render_to(data, buffer);
+    CHECK(buffer == "[CT][CT]");
+    CHECK(t.render(data) == "[CT]");
+    buffer.reserve(4096);
+    std::string& again = vcf_cds::cards::rendered_text_buffer();
+    CHECK(&again == &buffer);
+    CHECK(again.empty());
+    CHECK(again.capacity() >= 4096);
+  }
+
   TEST_CASE("template: flags and inverted sections -> shown only when set or unset") {
     TemplateData on, off;
     on.set("firm", true);
