@@ -3,6 +3,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace vcf_cds::common {
 namespace {
 
@@ -62,7 +66,16 @@ std::optional<TextProblem> find_text_problem(std::string_view text) noexcept {
   const std::size_t n = text.size();
   std::size_t i = 0;
   while (i < n) {
-    // JSON bodies are nearly all ASCII: skip 8 bytes at a time while they are plain.
+    // JSON bodies are nearly all ASCII: skip 16 bytes at a time (SSE2, part of every x86-64),
+    // then 8, while they are plain. A byte's high bit is set when it is >= 0x80 or, after the
+    // compare with zero, when it is NUL.
+#if defined(__SSE2__)
+    while (n - i >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      if (_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_setzero_si128()))) != 0) break;
+      i += 16;
+    }
+#endif
     while (n - i >= 8) {
       std::uint64_t word;
       std::memcpy(&word, p + i, sizeof word);

@@ -74,12 +74,26 @@ TEST_SUITE("hooks") {
     REQUIRE(nul);
     CHECK(nul->offset == 19);
     CHECK(nul->nul);
-    for (std::size_t at = 0; at < 24; ++at) {  // a NUL at every position of three words
-      std::string text(24, 'x');
-      text[at] = '\0';
-      const auto found = find_text_problem(text);
-      REQUIRE(found);
-      CHECK(found->offset == at);
+    // A NUL, a stray continuation byte and a valid é at every position of three 16-byte blocks
+    // (the SSE2 scan), their 8-byte words and the byte-by-byte tail.
+    for (std::size_t length : {47u, 48u, 53u}) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'x');
+        text[at] = '\0';
+        auto found = find_text_problem(text);
+        REQUIRE(found);
+        CHECK(found->offset == at);
+        CHECK(found->nul);
+        text[at] = '\x80';
+        found = find_text_problem(text);
+        REQUIRE(found);
+        CHECK(found->offset == at);
+        CHECK(found->what == "unexpected continuation byte");
+        if (at + 1 < length) {
+          text.replace(at, 2, "\xC3\xA9");
+          CHECK_FALSE(find_text_problem(text).has_value());
+        }
+      }
     }
   }
 
