@@ -1,6 +1,5 @@
 #include "cards/detail.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 

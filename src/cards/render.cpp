@@ -130,11 +130,11 @@ void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Valu
   w.EndObject();
 }
 
-}  // namespace
-
 // Bumped in a forked child (pthread_atfork): a pool drawn before the fork is dropped there, so
 // the child never repeats its parent's ids. Cheaper than getpid() per id, a system call.
 std::atomic<unsigned> g_fork_generation{0};
+
+}  // namespace
 
 std::string random_uuid() {
   // RAND_bytes costs far more per call than per byte (DRBG lookup and locking), and a response
