@@ -72,6 +72,12 @@ class CanonicalWriter {
     key(name);
     out_ += value ? "true" : "false";
   }
+  // client_iss, client_sub, client_tenant: adjacent in byte order in both record kinds.
+  void client(const ClientIdentity& c) {
+    str("client_iss", c.iss);
+    str("client_sub", c.sub);
+    str("client_tenant", c.tenant);
+  }
   void real(std::string_view name, double value) {
     key(name);
     rapidjson::StringBuffer buffer;  // RapidJSON's shortest round-trip form (Grisu2)
@@ -178,9 +184,7 @@ std::string canonical_json(const ConsultRecord& r) {
   w.str("card", r.card);
   w.str("card_uuid", r.card_uuid);
   w.str("category", r.category);
-  w.str("client_iss", r.client.iss);
-  w.str("client_sub", r.client.sub);
-  w.str("client_tenant", r.client.tenant);
+  w.client(r.client);
   w.str("consult_id", r.consult_id);
   w.str("encounter_id", r.encounter_id);
   w.str("facts", r.facts);
@@ -211,9 +215,7 @@ std::string canonical_json(const FeedbackRecord& r) {
   CanonicalWriter w(r.user_comment.size() + 1024);
   w.strings("accepted_suggestions", r.accepted_suggestions);
   w.str("card_uuid", r.card_uuid);
-  w.str("client_iss", r.client.iss);
-  w.str("client_sub", r.client.sub);
-  w.str("client_tenant", r.client.tenant);
+  w.client(r.client);
   w.str("kind", "feedback");
   w.boolean("known_card", r.known_card);
   w.str("outcome", r.outcome);
