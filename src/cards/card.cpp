@@ -88,9 +88,7 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
         .set("rating", a.row->rating)
         .set_ref("order", d.procedure.order_ref);
     w.StartObject();
-    std::string& label = rendered_text_buffer();
-    in.text->suggestion_label.render_to(data, label);
-    key_str(w, "label", label);
+    key_rendered(w, "label", in.text->suggestion_label, data);
     key_str(w, "uuid", uuid);
     if (&a == best) {
       w.Key("isRecommended");
@@ -102,16 +100,12 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     removed.set_ref("order", d.procedure.order_ref).set_ref("procedure", d.headline.row->name);
     w.StartObject();
     key_str(w, "type", "delete");
-    std::string& delete_text = rendered_text_buffer();
-    in.text->delete_description.render_to(removed, delete_text);
-    key_str(w, "description", delete_text);
+    key_rendered(w, "description", in.text->delete_description, removed);
     key_str(w, "resourceId", d.procedure.order_ref);
     w.EndObject();
     w.StartObject();
     key_str(w, "type", "create");
-    std::string& create_text = rendered_text_buffer();
-    in.text->create_description.render_to(data, create_text);
-    key_str(w, "description", create_text);
+    key_rendered(w, "description", in.text->create_description, data);
     w.Key("resource");
     std::string code_text = a.row->name;
     if (a.regional) {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "cards/template.hpp"
 #include "common/json_text.hpp"
 
 namespace vcf_cds::cards {
@@ -76,6 +77,13 @@ inline void write_string(CardWriter& w, std::string_view text) {
 inline void key_str(CardWriter& w, std::string_view key, std::string_view text) {
   w.string(key);
   w.string(text);
+}
+// `key` and the rendering of `text`, through this thread's rendered_text_buffer (used up here).
+inline void key_rendered(CardWriter& w, std::string_view key, const Template& text,
+                         const TemplateData& data) {
+  std::string& rendered = rendered_text_buffer();
+  text.render_to(data, rendered);
+  key_str(w, key, rendered);
 }
 
 }  // namespace vcf_cds::cards

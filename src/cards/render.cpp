@@ -122,9 +122,7 @@ void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Valu
   data.set_ref("order", d.procedure.order_ref).set_ref("pamaRating", pama_code(d));
   w.StartObject();
   key_str(w, "type", "update");
-  std::string& description = rendered_text_buffer();
-  in.text->update_description.render_to(data, description);
-  key_str(w, "description", description);
+  key_rendered(w, "description", in.text->update_description, data);
   w.Key("resource");
   write_rated_order(w, in, order, d, consult_id);
   w.EndObject();

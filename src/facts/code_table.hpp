@@ -5,6 +5,7 @@
 // chases a node pointer: it was a sixth of fact extraction for a 70-code chart (issue #8).
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <functional>
 #include <string>
