@@ -33,12 +33,8 @@ std::array<unsigned char, 32> sha256(std::string_view data) {
 }
 
 std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest(sha256) failed");
-  }
-  return to_hex(digest.data(), size);
+  const auto digest = sha256(data);
+  return to_hex(digest.data(), digest.size());
 }
 
 std::string sha256_hex(std::initializer_list<std::string_view> parts) {
