@@ -2,10 +2,10 @@
 //
 // Writer::String escapes and copies one byte at a time through its stream (~8 instructions a
 // byte), and a card is mostly long plain Markdown: writing it was a tenth of a call (issue #8).
-// CardWriter::string finds runs of plain bytes 8 at a time and copies each with one memcpy. The
-// output is the same as Writer::String's (tests/unit/cards/json_writer_test.cpp): \" \\ \b \f \n \r
-// \t, other control characters as \u00XX with uppercase hex, everything else (UTF-8 included) as
-// is.
+// CardWriter::string finds runs of plain bytes 16 or 8 at a time and copies each with one memcpy.
+// The output is the same as Writer::String's (tests/unit/cards/json_writer_test.cpp): \" \\ \b \f
+// \n \r \t, other control characters as \u00XX with uppercase hex, everything else (UTF-8 included)
+// as is.
 #pragma once
 
 #include <rapidjson/stringbuffer.h>
@@ -50,7 +50,7 @@ class CardWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
     Prefix(rapidjson::kStringType);
     os_->Put('"');
     for (;;) {
-      const std::size_t plain = common::json_plain_prefix(text);  // 8 bytes at a time
+      const std::size_t plain = common::json_plain_prefix(text);  // 16 or 8 bytes at a time
       copy(text.substr(0, plain));
       if (plain == text.size()) break;
       escape(static_cast<unsigned char>(text[plain]));
