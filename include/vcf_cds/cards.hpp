@@ -6,6 +6,7 @@
 // records. Wording lives in data; this stage decides only structure and order.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -65,7 +66,14 @@ struct RenderInput {
 
 Rendered render(const RenderInput& input);
 
-// A random RFC 4122 version-4 UUID (lowercase, no "urn:uuid:" prefix), from OpenSSL's CSPRNG.
+// A random RFC 9562 version-4 UUID (lowercase, no "urn:uuid:" prefix), from OpenSSL's CSPRNG:
+// for secrets such as the console token.
 std::string random_uuid();
+
+// An RFC 9562 version-7 UUID: the 48-bit Unix time in ms, then 74 CSPRNG bits. Consult, card and
+// suggestion ids: the audit trail indexes them, and ids that grow with time are appended at the
+// right edge of those indexes instead of touching a random page per consult (issue #8).
+std::string time_ordered_uuid();
+std::string time_ordered_uuid(std::chrono::system_clock::time_point now);
 
 }  // namespace vcf_cds::cards

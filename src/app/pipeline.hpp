@@ -52,7 +52,7 @@ struct PipelineInput {
   std::function<Status(const ConsultOutcome&)> record;
   cards::Settings card_settings;
   facts::Options fact_options;
-  std::function<std::string()> new_uuid = cards::random_uuid;
+  std::function<std::string()> new_uuid = [] { return cards::time_ordered_uuid(); };
 };
 
 // Returns the CDS Hooks response body ({"cards": [...], ...}) or an error to map to a status.

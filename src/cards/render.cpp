@@ -1,13 +1,6 @@
 // The CDS Hooks response: cards, suggestions and PAMA system actions (CONTRACT §5).
-#include <openssl/rand.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-
-#include <pthread.h>
-
-#include <array>
-#include <atomic>
-#include <cstdlib>
 
 #include "cards/card_text.hpp"
 #include "cards/detail.hpp"
@@ -128,47 +121,7 @@ void write_system_action(Writer& w, const RenderInput& in, const rapidjson::Valu
   w.EndObject();
 }
 
-// Bumped in a forked child (pthread_atfork): a pool drawn before the fork is dropped there, so
-// the child never repeats its parent's ids. Cheaper than getpid() per id, a system call.
-std::atomic<unsigned> g_fork_generation{0};
-
 }  // namespace
-
-std::string random_uuid() {
-  // RAND_bytes costs far more per call than per byte (DRBG lookup and locking), and a response
-  // takes several ids, so each thread draws 16 ids' worth at once and hands them out in order.
-  struct Pool {
-    std::array<unsigned char, 16 * 16> bytes{};
-    std::size_t used = 16 * 16;  // all used: draw on first call
-    unsigned generation = 0;
-  };
-  static const bool fork_handler_installed = [] {
-    return pthread_atfork(nullptr, nullptr, [] { g_fork_generation.fetch_add(1); }) == 0;
-  }();
-  thread_local Pool pool;
-  const unsigned generation = g_fork_generation.load(std::memory_order_relaxed);
-  if (pool.used == pool.bytes.size() || pool.generation != generation || !fork_handler_installed) {
-    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
-      // The CSPRNG failing is not something input can cause: stop rather than reuse ids.
-      std::abort();
-    }
-    pool.used = 0;
-    pool.generation = generation;
-  }
-  unsigned char* bytes = pool.bytes.data() + pool.used;
-  pool.used += 16;
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');  // 8-4-4-4-12
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // keep the dash
-    out[at++] = kHex[bytes[i] >> 4];
-    out[at++] = kHex[bytes[i] & 0x0f];
-  }
-  return out;
-}
 
 std::string write_card(const RenderInput& in, const rapidjson::Value& order, const Decision& d,
                        ConsultIds& ids);
