@@ -25,8 +25,8 @@ po::options_description describe_options(ServeConfig& c) {
       ("public-base-url", po::value(&c.public_base_url), "URL clients use (default http://<listen>)")
       ("threads", po::value(&c.threads)->default_value(cores), "I/O threads (default: cores)")
       ("worker-threads", po::value(&c.worker_threads)->default_value(64),
-       "threads that run consults; most of their time is spent waiting for the audit commit, "
-       "so many more than cores let group commit batch more records per fsync")
+       "threads that run consults; a consult whose prefetch is missing waits here for the FHIR "
+       "server, so many more than cores keep such waits from queueing other calls")
       ("body-limit", po::value(&c.body_limit)->default_value(1024 * 1024), "max request body, bytes")
       ("knowledge", po::value(&c.knowledge)->default_value("cards/criteria.json"), "criteria file")
       ("profiles", po::value(&c.profiles)->default_value("fhir-profiles"), "FHIR profiles folder")
