@@ -41,12 +41,13 @@ Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
 // Gives each record of `batch` the next seq after `head`, computes its link and advances `head`.
 // `prepare` runs before hashing (the store sets known_card there); `append` writes the row.
 template <class Prepare, class Append>
-Status append_batch(std::vector<Record>& batch, ChainHead& head, Prepare&& prepare,
+Status append_batch(std::vector<QueuedRecord>& batch, ChainHead& head, Prepare&& prepare,
                     Append&& append) {
-  for (auto& record : batch) {
+  for (auto& [record, draft] : batch) {
     std::visit([&](auto& r) { r.seq = head.seq + 1; }, record);
     if (Status s = prepare(record); !s) return s;
-    ChainLink link{head.hash, chain_hash(head.hash, canonical_json(record))};
+    ChainLink link{head.hash, draft ? chain_hash(head.hash, *draft, head.seq + 1)
+                                    : chain_hash(head.hash, canonical_json(record))};
     if (Status s = append(record, link); !s) return s;
     head.seq += 1;
     head.hash = std::move(link.hash);

@@ -37,7 +37,7 @@ GroupCommitter::~GroupCommitter() {
   watchdog_.join();
 }
 
-Status GroupCommitter::submit(std::vector<Record> records) {
+Status GroupCommitter::submit(std::vector<QueuedRecord> records) {
   std::promise<Status> promise;
   auto answer = promise.get_future();
   submit_async(std::move(records),
@@ -45,7 +45,7 @@ Status GroupCommitter::submit(std::vector<Record> records) {
   return answer.get();  // the watchdog bounds the wait by commit_timeout
 }
 
-void GroupCommitter::submit_async(std::vector<Record> records, Done done) {
+void GroupCommitter::submit_async(std::vector<QueuedRecord> records, Done done) {
   if (records.empty()) {
     done(Ok{});
     return;
@@ -166,7 +166,7 @@ void GroupCommitter::commit_batch(std::vector<Ticket>& tickets) {
     return;
   }
 
-  std::vector<Record> batch;
+  std::vector<QueuedRecord> batch;
   for (auto& ticket : tickets) {
     for (auto& record : ticket.records) batch.push_back(std::move(record));
   }

@@ -29,7 +29,7 @@ class Committer {
   virtual ~Committer() = default;
   // Appends `batch` (queue order) to the chain in one durable transaction, setting seq and
   // store-set fields. An error fails every record of the batch and leaves nothing committed.
-  virtual Status commit(std::vector<Record>& batch) = 0;
+  virtual Status commit(std::vector<QueuedRecord>& batch) = 0;
   // Checked before each batch; a non-empty reason marks the store broken until restart
   // (e.g. the database file was replaced: commits would go to a file no auditor will read).
   virtual std::string broken_reason() { return {}; }
@@ -50,11 +50,11 @@ class GroupCommitter {
 
   using Done = std::function<void(Status)>;
 
-  Status submit(std::vector<Record> records);
+  Status submit(std::vector<QueuedRecord> records);
   // `done` runs exactly once, on the caller's thread (refused at once), the writer thread
   // (committed or failed) or the watchdog thread (timed out); it must not block. After a
   // timeout the records may still commit: the trail holds one consult too many, never too few.
-  void submit_async(std::vector<Record> records, Done done);
+  void submit_async(std::vector<QueuedRecord> records, Done done);
   void flush();
   Health health() const;
 
@@ -74,7 +74,7 @@ class GroupCommitter {
     Done done;
   };
   struct Ticket {
-    std::vector<Record> records;
+    std::vector<QueuedRecord> records;
     std::shared_ptr<Answer> answer;
   };
   struct Deadline {

@@ -62,7 +62,7 @@ class PgCommitter final : public Committer {
     or_throw(setup());
   }
 
-  Status commit(std::vector<Record>& batch) override {
+  Status commit(std::vector<QueuedRecord>& batch) override {
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
       // The server restarted or the network dropped: one reconnect per batch, then give up.
       PQreset(conn_.get());
@@ -90,7 +90,7 @@ class PgCommitter final : public Committer {
     return pg_prepare(c, "known_card", known_card_sql(dialect));
   }
 
-  Status append(std::vector<Record>& batch) {
+  Status append(std::vector<QueuedRecord>& batch) {
     PGconn* c = conn_.get();
     // The row lock serialises appenders across instances until this transaction ends.
     auto locked =

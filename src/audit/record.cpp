@@ -68,6 +68,11 @@ class CanonicalWriter {
     key(name);
     out_ += std::to_string(value);
   }
+  // Writes the key of a value the caller inserts later; returns where the value goes.
+  std::size_t value_left_out(std::string_view name) {
+    key(name);
+    return out_.size();
+  }
   void boolean(std::string_view name, bool value) {
     key(name);
     out_ += value ? "true" : "false";
@@ -176,7 +181,7 @@ void apply_identifier_mode(ConsultRecord& record, const StoreConfig& config) {
   record.user_id = hash_identifier(config.identifier_secret, record.user_id);
 }
 
-std::string canonical_json(const ConsultRecord& r) {
+CanonicalDraft canonical_draft(const ConsultRecord& r) {
   CanonicalWriter w(r.card.size() + r.facts.size() + 1024);
   // Keys in byte order; adding a field means a new schema version and a documented rule.
   w.str("assumptions", r.assumptions);
@@ -201,14 +206,20 @@ std::string canonical_json(const ConsultRecord& r) {
   w.str("patient_id", r.patient_id);
   w.str("procedure_row", r.procedure_row);
   w.integer("rating", r.rating);
-  w.integer("seq", r.seq);
+  const std::size_t seq_at = w.value_left_out("seq");
   w.str("service_id", r.service_id);
   w.str("service_version", r.service_version);
   w.strings("suggestion_uuids", r.suggestion_uuids);
   w.str("time", r.time);
   w.str("user_id", r.user_id);
   w.integer("variant", r.variant);
-  return std::move(w).finish();
+  return {std::move(w).finish(), seq_at};
+}
+
+std::string canonical_json(const ConsultRecord& r) {
+  CanonicalDraft draft = canonical_draft(r);
+  draft.text.insert(draft.seq_at, std::to_string(r.seq));
+  return std::move(draft.text);
 }
 
 std::string canonical_json(const FeedbackRecord& r) {
@@ -236,6 +247,21 @@ std::string canonical_json(const Record& record) {
 
 std::string chain_hash(std::string_view prev_hash, std::string_view canonical) {
   return common::sha256_hex({prev_hash, canonical});
+}
+
+std::string chain_hash(std::string_view prev_hash, const CanonicalDraft& draft, std::int64_t seq) {
+  const std::string digits = std::to_string(seq);
+  const std::string_view text = draft.text;
+  return common::sha256_hex(
+      {prev_hash, text.substr(0, draft.seq_at), digits, text.substr(draft.seq_at)});
+}
+
+QueuedRecord queue_record(Record record) {
+  QueuedRecord queued{std::move(record), std::nullopt};
+  if (const auto* consult = std::get_if<ConsultRecord>(&queued.record)) {
+    queued.draft = canonical_draft(*consult);
+  }
+  return queued;
 }
 
 std::string to_json_array(const std::vector<std::string>& items) {

@@ -3,6 +3,7 @@
 // byte-identical chains for the same records.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -40,6 +41,27 @@ std::string canonical_json(const Record& record);
 
 // hash = sha256_hex(prev_hash_hex || canonical_json), as lowercase hex.
 std::string chain_hash(std::string_view prev_hash, std::string_view canonical);
+
+// A consult's canonical JSON with the value of "seq" left out: `text` holds every other byte and
+// the seq digits belong at `seq_at`. Nothing else in a consult depends on the chain, so the
+// caller's thread drafts it and the writer thread, the serial part of every commit, only hashes
+// it (issue #8). canonical_json(consult) is built the same way, so the bytes cannot differ.
+struct CanonicalDraft {
+  std::string text;
+  std::size_t seq_at = 0;
+};
+CanonicalDraft canonical_draft(const ConsultRecord& record);
+// chain_hash(prev_hash, canonical_json(record)) for the record `draft` was made from, once its
+// seq is `seq`.
+std::string chain_hash(std::string_view prev_hash, const CanonicalDraft& draft, std::int64_t seq);
+
+// A record on its way to the writer. Consults carry their draft; feedback does not (its
+// known_card is looked up on the writer, inside the transaction).
+struct QueuedRecord {
+  Record record;
+  std::optional<CanonicalDraft> draft;
+};
+QueuedRecord queue_record(Record record);  // drafts a consult's canonical JSON
 
 // ["a","b"] <-> vector; parse returns {} on anything that is not an array of strings.
 std::string to_json_array(const std::vector<std::string>& items);

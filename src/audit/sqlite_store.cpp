@@ -100,7 +100,7 @@ class SqliteCommitter final : public Committer {
     return {};
   }
 
-  Status commit(std::vector<Record>& batch) override {
+  Status commit(std::vector<QueuedRecord>& batch) override {
     // IMMEDIATE takes the write lock up front, so the head we read is the head we extend.
     if (Status s = sqlite_exec(db_.get(), "BEGIN IMMEDIATE"); !s) return s;
     Status status = append(batch);
@@ -110,7 +110,7 @@ class SqliteCommitter final : public Committer {
   }
 
  private:
-  Status append(std::vector<Record>& batch) {
+  Status append(std::vector<QueuedRecord>& batch) {
     ChainHead head;
     if (sqlite3_step(read_head_.get()) != SQLITE_ROW) {
       sqlite3_reset(read_head_.get());

@@ -26,16 +26,17 @@ void BatchedStore::start_writer(std::unique_ptr<Committer> committer) {
 
 namespace {
 
-// Validation and identifier hashing happen on the caller's thread, never the writer's.
-Result<std::vector<Record>> prepare_consults(std::vector<ConsultRecord>& records,
-                                             const StoreConfig& config) {
-  std::vector<Record> batch;
+// Validation, identifier hashing and the canonical JSON happen on the caller's thread, never the
+// writer's.
+Result<std::vector<QueuedRecord>> prepare_consults(std::vector<ConsultRecord>& records,
+                                                   const StoreConfig& config) {
+  std::vector<QueuedRecord> batch;
   batch.reserve(records.size());
   for (auto& record : records) {
     // Validate before hashing: a bad id must be reported as bad, not as its HMAC.
     if (Status s = validate(record); !s) return std::move(s).error();
     apply_identifier_mode(record, config);
-    batch.emplace_back(std::move(record));
+    batch.push_back(queue_record(std::move(record)));
   }
   return batch;
 }
@@ -59,11 +60,11 @@ void BatchedStore::record_consults_async(std::vector<ConsultRecord> records,
 
 Status BatchedStore::record_feedback(std::vector<FeedbackRecord> records) {
   if (!writer_) return read_only_error();
-  std::vector<Record> batch;
+  std::vector<QueuedRecord> batch;
   batch.reserve(records.size());
   for (auto& record : records) {
     if (Status s = validate(record); !s) return s;
-    batch.emplace_back(std::move(record));
+    batch.push_back(queue_record(std::move(record)));
   }
   return writer_->submit(std::move(batch));
 }

@@ -30,7 +30,7 @@ struct FakeState {
 class FakeCommitter final : public Committer {
  public:
   explicit FakeCommitter(FakeState& state) : state_(state) {}
-  Status commit(std::vector<Record>& batch) override {
+  Status commit(std::vector<QueuedRecord>& batch) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(state_.delay_ms.load()));
     if (state_.fail_next.exchange(false)) {
       return vcf_cds::make_error(ErrorCode::internal, "", "disk full");
@@ -45,9 +45,9 @@ class FakeCommitter final : public Committer {
   FakeState& state_;
 };
 
-std::vector<Record> records(int n) {
-  std::vector<Record> out;
-  for (int i = 1; i <= n; ++i) out.emplace_back(vcf_cds::testing::sample_consult(i));
+std::vector<QueuedRecord> records(int n) {
+  std::vector<QueuedRecord> out;
+  for (int i = 1; i <= n; ++i) out.push_back(queue_record(vcf_cds::testing::sample_consult(i)));
   return out;
 }
 

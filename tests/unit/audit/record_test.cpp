@@ -53,9 +53,30 @@ TEST_SUITE("audit") {
     CHECK(genesis_hash.size() == 64);
   }
 
+  TEST_CASE("canonical draft: the consult's JSON with seq left out, hashed as the whole") {
+    // Seqs of every digit count, and a record whose strings need escaping around the seq key.
+    auto c = vcf_cds::testing::sample_consult(4);
+    c.rating = 7;
+    c.service_id = "svc \"quoted\"\n";
+    const CanonicalDraft draft = canonical_draft(c);  // drafted before the seq is known
+    CHECK(draft.text.find(R"("seq":,)") == draft.seq_at - 6);
+    for (const std::int64_t seq : {1LL, 9LL, 10LL, 12345LL, 9007199254740993LL}) {
+      CAPTURE(seq);
+      c.seq = seq;
+      const std::string whole = canonical_json(c);
+      std::string joined = draft.text;
+      joined.insert(draft.seq_at, std::to_string(seq));
+      CHECK(joined == whole);
+      CHECK(chain_hash(genesis_hash, draft, seq) == chain_hash(genesis_hash, whole));
+    }
+    // Feedback is not drafted: its known_card is set on the writer.
+    CHECK_FALSE(queue_record(sample_feedback("card-1", "accepted")).draft.has_value());
+    CHECK(queue_record(c).draft.has_value());
+  }
+
   TEST_CASE("append_batch: records get consecutive seq and each links to the one before") {
-    std::vector<Record> batch{vcf_cds::testing::sample_consult(1),
-                              sample_feedback("card-1", "accepted")};
+    std::vector<QueuedRecord> batch{queue_record(vcf_cds::testing::sample_consult(1)),
+                                    queue_record(sample_feedback("card-1", "accepted"))};
     ChainHead head{5, std::string(64, 'a')};
     std::vector<ChainLink> links;
     auto status = append_batch(
@@ -65,11 +86,13 @@ TEST_SUITE("audit") {
           return vcf_cds::Ok{};
         });
     REQUIRE(status);
-    CHECK(seq_of(batch[0]) == 6);
-    CHECK(seq_of(batch[1]) == 7);
+    CHECK(seq_of(batch[0].record) == 6);
+    CHECK(seq_of(batch[1].record) == 7);
     CHECK(links[0].prev_hash == std::string(64, 'a'));
+    // The consult was hashed from its draft, the feedback from its JSON: both as the verifier does.
+    CHECK(links[0].hash == chain_hash(std::string(64, 'a'), canonical_json(batch[0].record)));
     CHECK(links[1].prev_hash == links[0].hash);
-    CHECK(links[1].hash == chain_hash(links[0].hash, canonical_json(batch[1])));
+    CHECK(links[1].hash == chain_hash(links[0].hash, canonical_json(batch[1].record)));
     CHECK(head.seq == 7);
     CHECK(head.hash == links[1].hash);
   }
