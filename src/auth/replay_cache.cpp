@@ -1,10 +1,24 @@
 #include "auth/replay_cache.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/sha256.hpp"
 
 namespace vcf_cds::auth {
+namespace {
+
+// For std::push_heap / pop_heap: the entry that expires first on top.
+bool expires_later(const auto& a, const auto& b) {
+  return a.forget_after > b.forget_after;
+}
+
+template <class K>
+bool is_empty(const K& key) {
+  return std::all_of(key.begin(), key.end(), [](unsigned char b) { return b == 0; });
+}
+
+}  // namespace
 
 ReplayCache::ReplayCache(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
 
@@ -12,6 +26,7 @@ ReplayCache::Key ReplayCache::key_of(const std::string& id) {
   const auto digest = common::sha256(id);
   Key key;
   std::copy_n(digest.begin(), key.size(), key.begin());
+  if (is_empty(key)) key[0] = 1;  // all-zero marks an empty slot; 2^-128 odds of mattering
   return key;
 }
 
@@ -19,19 +34,20 @@ bool ReplayCache::insert(const std::string& id, time_point forget_after, time_po
   const Key key = key_of(id);  // hashed before the lock is taken
   const std::lock_guard lock(mutex_);
   purge_expired(now);
-  if (by_id_.contains(key)) return false;  // purge left only unexpired entries
-  if (by_id_.size() >= capacity_) {
+  if (contains(key)) return false;  // purge left only unexpired entries
+  if (by_time_.size() >= capacity_) {
     erase_first_expiring();
     ++evictions_;
   }
-  const auto [it, inserted] = by_id_.emplace(key, forget_after);
-  by_time_.emplace(forget_after, key);
-  return inserted;
+  add(key);
+  by_time_.push_back({forget_after, key});
+  std::push_heap(by_time_.begin(), by_time_.end(), expires_later<Entry, Entry>);
+  return true;
 }
 
 std::size_t ReplayCache::size() const {
   const std::lock_guard lock(mutex_);
-  return by_id_.size();
+  return by_time_.size();
 }
 
 std::uint64_t ReplayCache::evictions() const {
@@ -40,13 +56,69 @@ std::uint64_t ReplayCache::evictions() const {
 }
 
 void ReplayCache::purge_expired(time_point now) {
-  while (!by_time_.empty() && by_time_.begin()->first <= now) erase_first_expiring();
+  while (!by_time_.empty() && by_time_.front().forget_after <= now) erase_first_expiring();
 }
 
 void ReplayCache::erase_first_expiring() {
-  const auto first = by_time_.begin();
-  by_id_.erase(first->second);
-  by_time_.erase(first);
+  std::pop_heap(by_time_.begin(), by_time_.end(), expires_later<Entry, Entry>);
+  remove(by_time_.back().key);
+  by_time_.pop_back();
+}
+
+std::size_t ReplayCache::home(const Key& key) const {
+  std::size_t h;  // the bytes are a digest already: any 8 of them hash well
+  std::memcpy(&h, key.data(), sizeof h);
+  return h & (slots_.size() - 1);
+}
+
+bool ReplayCache::contains(const Key& key) const {
+  if (slots_.empty()) return false;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = home(key);; i = (i + 1) & mask) {
+    if (slots_[i] == key) return true;
+    if (is_empty(slots_[i])) return false;
+  }
+}
+
+void ReplayCache::add(const Key& key) {
+  // Room for one more at most 4/5 full: by_time_ holds every key already in the set.
+  if ((by_time_.size() + 1) * 5 > slots_.size() * 4) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = home(key);
+  while (!is_empty(slots_[i])) i = (i + 1) & mask;
+  slots_[i] = key;
+}
+
+void ReplayCache::remove(const Key& key) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t hole = home(key);
+  while (slots_[hole] != key) {
+    if (is_empty(slots_[hole])) return;  // not present (cannot happen: heap and set agree)
+    hole = (hole + 1) & mask;
+  }
+  // Backward shift: each later key of the same run moves into the hole unless its home lies
+  // cyclically after the hole (moving it there would put it before its home).
+  for (std::size_t next = (hole + 1) & mask; !is_empty(slots_[next]); next = (next + 1) & mask) {
+    const std::size_t want = home(slots_[next]);
+    const bool home_after_hole =
+        hole <= next ? (want > hole && want <= next) : (want > hole || want <= next);
+    if (home_after_hole) continue;
+    slots_[hole] = slots_[next];
+    hole = next;
+  }
+  slots_[hole] = Key{};
+}
+
+void ReplayCache::grow() {
+  std::vector<Key> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, Key{});
+  const std::size_t mask = slots_.size() - 1;
+  for (const Key& key : old) {
+    if (is_empty(key)) continue;
+    std::size_t i = home(key);
+    while (!is_empty(slots_[i])) i = (i + 1) & mask;
+    slots_[i] = key;
+  }
 }
 
 }  // namespace vcf_cds::auth

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -60,6 +62,42 @@ TEST_SUITE("auth") {
     CHECK(cache.insert("late", t0 + 5000s, t0 + 1500s));
     CHECK(cache.size() == 2);
     CHECK(cache.evictions() == 97);
+  }
+
+  TEST_CASE("replay cache: random inserts, expiries and evictions -> same answers as a model") {
+    // The cache is a heap plus an open-addressing set with backward-shift deletion; a plain
+    // map of id -> forget_after with the same rules must give the same answer to every insert.
+    // A small id space makes repeats (refused or re-accepted) and long probe runs common.
+    for (const std::size_t capacity : {std::size_t{1}, std::size_t{7}, std::size_t{300}}) {
+      CAPTURE(capacity);
+      ReplayCache cache(capacity);
+      std::map<std::string, ReplayCache::time_point> model;
+      std::uint64_t model_evictions = 0;
+      std::mt19937 random(static_cast<unsigned>(capacity));
+      auto now = at(now_s);
+      for (int step = 0; step < 20000; ++step) {
+        now += std::chrono::seconds(random() % 3);
+        const std::string id = "id" + std::to_string(random() % 500);
+        // + step ns: no two entries expire at the same instant, so "earliest" is one entry.
+        const auto forget_after =
+            now + std::chrono::seconds(1 + random() % 200) + std::chrono::nanoseconds(step);
+        std::erase_if(model, [&](const auto& entry) { return entry.second <= now; });
+        bool expected = !model.contains(id);
+        if (expected) {
+          if (model.size() >= capacity) {
+            auto first = std::min_element(model.begin(), model.end(),
+                                          [](auto& a, auto& b) { return a.second < b.second; });
+            model.erase(first);
+            ++model_evictions;
+          }
+          model.emplace(id, forget_after);
+        }
+        CAPTURE(step);
+        REQUIRE(cache.insert(id, forget_after, now) == expected);
+        REQUIRE(cache.size() == model.size());
+      }
+      CHECK(cache.evictions() == model_evictions);
+    }
   }
 
   TEST_CASE("replay cache: concurrent inserts of the same ids -> exactly one wins each") {
