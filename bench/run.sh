@@ -118,12 +118,24 @@ serve_cmd() {  # the real service, embedded defaults except listen/data-dir/auth
   echo "$BUILD/vcf-cds" serve --listen "127.0.0.1:$PORT" --data-dir "$data" "$@"
 }
 
+# soak_latency_sample T: "T,trail bytes,calls,calls <= 25 ms,<= 100 ms,<= 500 ms" from /metrics.
+soak_latency_sample() {
+  local trail metrics
+  trail="$(stat -c %s "$OUT/data-soak/audit.sqlite3" 2>/dev/null || echo 0)"
+  metrics="$(curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" | grep 'request_duration_seconds_bucket{endpoint="call"')"
+  bucket() { awk -v le="$1" 'index($0, "le=\"" le "\"") { print $NF }' <<<"$metrics"; }
+  echo "$1,$trail,$(bucket +Inf),$(bucket 0.025),$(bucket 0.1),$(bucket 0.5)"
+}
+
 if ((SOAK > 0)); then
   echo "== soak: (c) serve + large request for ${SOAK}s, load $(load1)"
   # shellcheck disable=SC2046
   start_server soak $(serve_cmd soak --allow-unauthenticated)
   warm_up
   echo "t_s,vmrss_kib,vmhwm_kib,load1" >"$OUT/soak-rss.csv"
+  # Every 60 s: the trail's size and the server's own call-duration histogram (cumulative
+  # counts), so the tail can be followed minute by minute as the trail grows.
+  echo "t_s,trail_bytes,calls,le_0.025,le_0.1,le_0.5" >"$OUT/soak-latency.csv"
   BENCH_BODY="$OUT/large.json" BENCH_PATH="$SERVICE_PATH" \
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${SOAK}s" --latency -s "$ROOT/bench/report.lua" \
     "http://127.0.0.1:$PORT$SERVICE_PATH" >"$OUT/wrk-soak.txt" 2>&1 &
@@ -131,13 +143,20 @@ if ((SOAK > 0)); then
   t=0
   while kill -0 "$WRK_PID" 2>/dev/null; do
     echo "$t,$(status_kib "$SERVER_PID" VmRSS),$(status_kib "$SERVER_PID" VmHWM),$(load1)" >>"$OUT/soak-rss.csv"
+    ((t % 60 == 0)) && soak_latency_sample "$t" >>"$OUT/soak-latency.csv"
     sleep 5; t=$((t + 5))
   done
   wait "$WRK_PID" || true
   echo "$t,$(status_kib "$SERVER_PID" VmRSS),$(status_kib "$SERVER_PID" VmHWM),$(load1)" >>"$OUT/soak-rss.csv"
+  soak_latency_sample "$t" >>"$OUT/soak-latency.csv"
   grep '^RESULT' "$OUT/wrk-soak.txt"
   echo "RSS samples (KiB): first $(sed -n 2p "$OUT/soak-rss.csv"), last $(tail -1 "$OUT/soak-rss.csv")"
   echo "  (second sample is after 5 s of load; see $OUT/soak-rss.csv)"
+  echo "per interval: end s, trail GB, calls, % over 25 ms, % over 100 ms, % over 500 ms"
+  awk -F, 'NR > 2 && $3 > c { n = $3 - c
+      printf "  %5d %6.1f %8d %7.3f %7.3f %7.3f\n", $1, $2 / 1e9, n,
+        100 * (n - ($4 - a)) / n, 100 * (n - ($5 - b)) / n, 100 * (n - ($6 - d)) / n }
+    NR > 1 { c = $3; a = $4; b = $5; d = $6 }' "$OUT/soak-latency.csv"
   exit 0
 fi
 
