@@ -95,12 +95,13 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       input.fact_options = shared->fact_options;
       input.card_settings = shared->card_settings;
       input.record = [&](const ConsultOutcome& outcome) -> Status {
+        for (const auto& decision : *outcome.decisions) {
+          call->decision_labels.push_back(Metrics::decision_labels(decision));
+        }
+        if (!shared->store) return Ok{};  // no store, no record to build (bench (b), tests)
         for (auto& record : consult_records(outcome, caller, std::chrono::system_clock::now())) {
           call->consult_ids += (call->consult_ids.empty() ? "" : ",") + record.consult_id;
           records.push_back(std::move(record));
-        }
-        for (const auto& decision : *outcome.decisions) {
-          call->decision_labels.push_back(Metrics::decision_labels(decision));
         }
         return Ok{};  // committed below, before the answer leaves
       };

@@ -137,6 +137,31 @@ TEST_SUITE("integration") {
     CHECK(log.find("consults []") != std::string::npos);  // the 400 recorded nothing
   }
 
+  TEST_CASE("no audit store wired: the call is answered and counted, and names no consults") {
+    // The wiring bench (b) uses: no record is built, so the log line names none, and the store
+    // the fixture opened stays empty; the answer and the decision metrics are unchanged.
+    std::ostringstream captured;
+    auto previous = spdlog::default_logger();
+    auto logger = std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+    spdlog::set_default_logger(logger);
+    ServiceExtras extras;
+    extras.audit = false;
+    ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
+    auto call = exchange(service.port(), "POST", "/cds-services/vcf-order-sign", sign_body());
+    auto metrics = exchange(service.port(), "GET", "/metrics", "");
+    service.stop();
+    spdlog::set_default_logger(previous);
+    REQUIRE(call);
+    CHECK(call->result_int() == 200);
+    CHECK(call->body().find("\"cards\":[{") != std::string::npos);
+    REQUIRE(metrics);
+    CHECK(metrics->body().find("vcf_cds_decisions_total{variant=") != std::string::npos);
+    CHECK(captured.str().find("call vcf-order-sign: 200 in ") != std::string::npos);
+    CHECK(captured.str().find("consults []") != std::string::npos);
+    CHECK(service.consults().empty());
+  }
+
   TEST_CASE("reload: a changed copy swaps in (decision and version change); a bad one does not") {
     ServiceUnderTest service;
     const auto original = service.knowledge().load();

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <vector>
 
-#include "app/serve.hpp"
 #include <doctest/doctest.h>
+#include "app/serve.hpp"
 
 #include "support/temp_dir.hpp"
 #include "vcf_cds/audit.hpp"
@@ -42,14 +42,14 @@ inline http::ServerOptions test_server_options() {
 struct ServiceExtras {
   std::shared_ptr<auth::Verifier> verifier;
   std::string public_base_url = "http://127.0.0.1";
+  bool audit = true;  // false: no store wired (what bench (b) measures)
 };
 
 class ServiceUnderTest {
  public:
-  explicit ServiceUnderTest(
-      http::ServerOptions options = test_server_options(),
-      std::chrono::milliseconds fhir_timeout = std::chrono::milliseconds(300),
-      ServiceExtras extras = {}) {
+  explicit ServiceUnderTest(http::ServerOptions options = test_server_options(),
+                            std::chrono::milliseconds fhir_timeout = std::chrono::milliseconds(300),
+                            ServiceExtras extras = {}) {
     app::ServiceWiring wiring;
     wiring.knowledge = knowledge_;
     wiring.metrics = metrics_;
@@ -58,7 +58,7 @@ class ServiceUnderTest {
     audit::StoreConfig store_config;
     store_config.data_dir = data_dir_.path();
     store_ = audit::open_store(store_config);
-    wiring.store = store_;
+    if (extras.audit) wiring.store = store_;
     wiring.verifier = std::move(extras.verifier);
     wiring.public_base_url = std::move(extras.public_base_url);
     wiring.drain = [this] { ++drained_; };
