@@ -27,6 +27,27 @@ std::string sign_body() {
   });
 }
 
+// Sends spdlog's default logger into a string until stop() (or the end of the scope).
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
+  }
+  ~LogCapture() { stop(); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string stop() {
+    if (previous_) spdlog::set_default_logger(std::move(previous_));
+    previous_ = nullptr;
+    return text_.str();
+  }
+
+ private:
+  std::ostringstream text_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
 // Every line is `# HELP|TYPE …` or `name{labels} value` (Prometheus text format 0.0.4).
 bool parses_as_exposition(const std::string& text) {
   static const std::regex comment(R"(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+)");
@@ -111,11 +132,7 @@ TEST_SUITE("integration") {
   }
 
   TEST_CASE("log: a call's line names the consult ids it recorded; a refused call names none") {
-    std::ostringstream captured;
-    auto previous = spdlog::default_logger();
-    auto logger = std::make_shared<spdlog::logger>(
-        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
-    spdlog::set_default_logger(logger);
+    LogCapture capture;
     std::string log;
     std::vector<vcf_cds::audit::ConsultRecord> consults;
     {
@@ -123,13 +140,12 @@ TEST_SUITE("integration") {
       auto call = exchange(service.port(), "POST", "/cds-services/vcf-order-sign", sign_body());
       auto bad = exchange(service.port(), "POST", "/cds-services/vcf-order-sign", "{}");
       service.stop();
-      spdlog::set_default_logger(previous);
+      log = capture.stop();
       REQUIRE(call);
       CHECK(call->result_int() == 200);
       REQUIRE(bad);
       CHECK(bad->result_int() == 400);
       consults = service.consults();
-      log = captured.str();
     }
     REQUIRE(consults.size() == 1);
     CHECK(log.find("call vcf-order-sign: 200 in ") != std::string::npos);
@@ -140,25 +156,21 @@ TEST_SUITE("integration") {
   TEST_CASE("no audit store wired: the call is answered and counted, and names no consults") {
     // The wiring bench (b) uses: no record is built, so the log line names none, and the store
     // the fixture opened stays empty; the answer and the decision metrics are unchanged.
-    std::ostringstream captured;
-    auto previous = spdlog::default_logger();
-    auto logger = std::make_shared<spdlog::logger>(
-        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
-    spdlog::set_default_logger(logger);
+    LogCapture capture;
     ServiceExtras extras;
     extras.audit = false;
     ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
     auto call = exchange(service.port(), "POST", "/cds-services/vcf-order-sign", sign_body());
     auto metrics = exchange(service.port(), "GET", "/metrics", "");
     service.stop();
-    spdlog::set_default_logger(previous);
+    const std::string log = capture.stop();
     REQUIRE(call);
     CHECK(call->result_int() == 200);
     CHECK(call->body().find("\"cards\":[{") != std::string::npos);
     REQUIRE(metrics);
     CHECK(metrics->body().find("vcf_cds_decisions_total{variant=") != std::string::npos);
-    CHECK(captured.str().find("call vcf-order-sign: 200 in ") != std::string::npos);
-    CHECK(captured.str().find("consults []") != std::string::npos);
+    CHECK(log.find("call vcf-order-sign: 200 in ") != std::string::npos);
+    CHECK(log.find("consults []") != std::string::npos);
     CHECK(service.consults().empty());
   }
 
