@@ -58,6 +58,20 @@ stop_server() {
     kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   fi
   SERVER_PID=""
+  # A stopped server's audit files are not read again; removed, their dirty pages are never
+  # written back, which would otherwise take CPU from the rows after it (and a soak leaves ~40 GB).
+  rm -rf "$OUT"/data-*
+}
+# settle: waits until the kernel has written back dirty pages (an earlier row's audit writes),
+# so that writeback does not run during the next measurement. At most ~60 s.
+settle() {
+  sync
+  local dirty
+  for _ in $(seq 1 120); do
+    dirty="$(awk '/^(Dirty|Writeback):/ {s += $2} END {print s}' /proc/meminfo)"
+    ((dirty < 65536)) && return 0
+    sleep 0.5
+  done
 }
 trap stop_server EXIT
 
@@ -81,6 +95,7 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # wrk_run CONFIG REQUEST BODY_FILE [TOKEN_FILE]: appends one results row.
 wrk_run() {
   local config="$1" request="$2" body="$3" tokens="${4:-}"
+  settle
   local load; load="$(load1)"
   BENCH_BODY="$body" BENCH_TOKENS="$tokens" BENCH_WRK_THREADS="$WRK_THREADS" BENCH_PATH="$SERVICE_PATH" \
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/bench/report.lua" \
@@ -161,6 +176,7 @@ if ((SOAK > 0)); then
 fi
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cat /proc/loadavg)"
+settle
 echo "== openssl speed -elapsed -seconds 5 ecdsap384"
 openssl speed -elapsed -seconds 5 ecdsap384 >"$OUT/openssl-speed.txt" 2>/dev/null
 OPENSSL_VERIFY="$(awk '/nistp384/ {v=$NF} END {print v}' "$OUT/openssl-speed.txt")"
@@ -246,6 +262,8 @@ awk -F'\t' -v ov="$OPENSSL_VERIFY" 'NR == 1 {next}
 echo "openssl ecdsap384 verify/s (1 core): $OPENSSL_VERIFY" | tee -a "$OUT/table.txt"
 
 if ((MICRO)); then
+  stop_server
+  settle
   echo "== decision micro benchmark (load $(load1))"
   (cd "$ROOT" && BENCH_REQUEST_DIR="$OUT" "$BUILD/bench/vcf_cds_decision_bench" \
     --benchmark_out="$OUT/decision_bench.json" --benchmark_out_format=json) | tee "$OUT/decision_bench.txt"
