@@ -6,19 +6,14 @@
 #include "common/sha256.hpp"
 
 namespace vcf_cds::auth {
-namespace {
 
-// For std::push_heap / pop_heap: the entry that expires first on top.
-bool expires_later(const auto& a, const auto& b) {
+bool ReplayCache::expires_later(const Entry& a, const Entry& b) {
   return a.forget_after > b.forget_after;
 }
 
-template <class K>
-bool is_empty(const K& key) {
+bool ReplayCache::is_empty(const Key& key) {
   return std::all_of(key.begin(), key.end(), [](unsigned char b) { return b == 0; });
 }
-
-}  // namespace
 
 ReplayCache::ReplayCache(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
 
@@ -41,7 +36,7 @@ bool ReplayCache::insert(const std::string& id, time_point forget_after, time_po
   }
   add(key);
   by_time_.push_back({forget_after, key});
-  std::push_heap(by_time_.begin(), by_time_.end(), expires_later<Entry, Entry>);
+  std::push_heap(by_time_.begin(), by_time_.end(), expires_later);
   return true;
 }
 
@@ -60,7 +55,7 @@ void ReplayCache::purge_expired(time_point now) {
 }
 
 void ReplayCache::erase_first_expiring() {
-  std::pop_heap(by_time_.begin(), by_time_.end(), expires_later<Entry, Entry>);
+  std::pop_heap(by_time_.begin(), by_time_.end(), expires_later);
   remove(by_time_.back().key);
   by_time_.pop_back();
 }
@@ -83,6 +78,10 @@ bool ReplayCache::contains(const Key& key) const {
 void ReplayCache::add(const Key& key) {
   // Room for one more at most 4/5 full: by_time_ holds every key already in the set.
   if ((by_time_.size() + 1) * 5 > slots_.size() * 4) grow();
+  place(key);
+}
+
+void ReplayCache::place(const Key& key) {
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = home(key);
   while (!is_empty(slots_[i])) i = (i + 1) & mask;
@@ -112,12 +111,8 @@ void ReplayCache::remove(const Key& key) {
 void ReplayCache::grow() {
   std::vector<Key> old = std::move(slots_);
   slots_.assign(old.empty() ? 16 : old.size() * 2, Key{});
-  const std::size_t mask = slots_.size() - 1;
   for (const Key& key : old) {
-    if (is_empty(key)) continue;
-    std::size_t i = home(key);
-    while (!is_empty(slots_[i])) i = (i + 1) & mask;
-    slots_[i] = key;
+    if (!is_empty(key)) place(key);
   }
 }
 

@@ -41,6 +41,8 @@ class ReplayCache {
     Key key;
   };
   static Key key_of(const std::string& id);
+  static bool expires_later(const Entry& a, const Entry& b);  // heap order: earliest on top
+  static bool is_empty(const Key& key);
 
   void purge_expired(time_point now);
   void erase_first_expiring();
@@ -49,6 +51,7 @@ class ReplayCache {
   std::size_t home(const Key& key) const;
   bool contains(const Key& key) const;
   void add(const Key& key);
+  void place(const Key& key);  // into the first free slot of its run; the table has room
   void remove(const Key& key);
   void grow();
 

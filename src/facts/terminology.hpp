@@ -1,5 +1,6 @@
 // The loaded fhir-profiles/ as hash tables. Built once by load_terminology (terminology_load.cpp),
-// then immutable and shared; every lookup is a bounded number of hash probes (no scans).
+// then immutable and shared; every code lookup is a bounded number of hash probes. Only the code
+// systems, a handful of URIs, are scanned.
 #pragma once
 
 #include <array>
