@@ -125,6 +125,10 @@ struct Health {
   std::uint64_t records = 0;    // records committed since open
   std::string backend;          // "sqlite" | "postgresql"
   std::string last_error;       // empty when the last commit succeeded
+  // SQLite: WAL checkpoints run by the checkpoint thread, and by the committing connection when
+  // the WAL had grown past its limit (the thread fell behind); 0 for PostgreSQL.
+  std::uint64_t wal_checkpoints = 0;
+  std::uint64_t wal_checkpoints_in_commit = 0;
 };
 
 // Abstract store, owned through unique_ptr. record_* are thread-safe and block until the records
@@ -166,6 +170,9 @@ struct StoreConfig {
   std::size_t max_queue_records = 10000;  // beyond this record_* fails fast with unavailable
   std::size_t max_batch_records = 1000;   // records per transaction
   std::chrono::milliseconds commit_timeout{5000};  // longest a caller waits for its commit
+  // SQLite: new WAL pages between two checkpoints, which run on a thread of their own instead of
+  // in a commit (SQLite's default interval; the WAL holds at most 16 times this).
+  int wal_checkpoint_pages = 1000;
 };
 
 // Start-up boundary: opens (and migrates, unless read_only) the store the config names.

@@ -192,6 +192,15 @@ std::string Metrics::render(const ScrapeSources& sources) const {
     sample(out, "vcf_cds_audit_last_commit_seconds", "", health.last_commit_ms / 1000.0);
     header(out, "vcf_cds_audit_commits_total", "counter", "Audit transactions committed.");
     sample(out, "vcf_cds_audit_commits_total", "", static_cast<double>(health.commits));
+    if (health.backend == "sqlite") {
+      header(out, "vcf_cds_audit_wal_checkpoints_total", "counter",
+             "SQLite WAL checkpoints, by the checkpoint thread or inside a commit (the thread fell "
+             "behind).");
+      sample(out, "vcf_cds_audit_wal_checkpoints_total", "by=\"thread\"",
+             static_cast<double>(health.wal_checkpoints));
+      sample(out, "vcf_cds_audit_wal_checkpoints_total", "by=\"commit\"",
+             static_cast<double>(health.wal_checkpoints_in_commit));
+    }
     header(out, "vcf_cds_audit_writable", "gauge", "1 when the audit store accepts records.");
     sample(out, "vcf_cds_audit_writable", "", health.writable ? 1 : 0);
   }

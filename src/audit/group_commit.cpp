@@ -118,6 +118,7 @@ Health GroupCommitter::health() const {
   std::lock_guard lock(mutex_);
   Health health = stats_;
   health.writable = broken_.empty() && stats_.last_error.empty() && !stopping_;
+  committer_->add_health(health);
   return health;
 }
 

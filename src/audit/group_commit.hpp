@@ -33,6 +33,8 @@ class Committer {
   // Checked before each batch; a non-empty reason marks the store broken until restart
   // (e.g. the database file was replaced: commits would go to a file no auditor will read).
   virtual std::string broken_reason() { return {}; }
+  // Backend counters for Store::health(); called from any thread.
+  virtual void add_health(Health&) const {}
 };
 
 struct Limits {

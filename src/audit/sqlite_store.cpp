@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include "audit/chain.hpp"
 #include "audit/schema.hpp"
+#include "audit/sqlite_checkpoint.hpp"
 #include "audit/sqlite_db.hpp"
 #include "audit/store_base.hpp"
 #include "audit/stores.hpp"
@@ -81,8 +83,13 @@ void migrate(sqlite3* db) {
 
 class SqliteCommitter final : public Committer {
  public:
-  SqliteCommitter(SqliteDb db, std::filesystem::path file, FileId id)
-      : db_(std::move(db)), file_(std::move(file)), id_(id) {
+  SqliteCommitter(SqliteDb db, std::filesystem::path file, FileId id, int checkpoint_pages)
+      : db_(std::move(db)),
+        file_(std::move(file)),
+        id_(id),
+        checkpointer_(
+            std::make_unique<SqliteCheckpointer>(file_, checkpoint_options(checkpoint_pages))) {
+    checkpointer_->attach(db_.get());
     insert_consult_ = or_throw(sqlite_prepare(db_.get(), consult_insert_sql(dialect)));
     insert_feedback_ = or_throw(sqlite_prepare(db_.get(), feedback_insert_sql(dialect)));
     known_card_ = or_throw(sqlite_prepare(db_.get(), known_card_sql(dialect)));
@@ -98,6 +105,11 @@ class SqliteCommitter final : public Committer {
       return file_.string() + " was removed or replaced while the service had it open";
     }
     return {};
+  }
+
+  void add_health(Health& health) const override {
+    health.wal_checkpoints = checkpointer_->checkpoints();
+    health.wal_checkpoints_in_commit = checkpointer_->writer_checkpoints();
   }
 
   Status commit(std::vector<QueuedRecord>& batch) override {
@@ -154,9 +166,19 @@ class SqliteCommitter final : public Committer {
     return sqlite_done(db_.get(), write_head_.get(), "update chain head");
   }
 
+  static CheckpointOptions checkpoint_options(int pages) {
+    CheckpointOptions options;
+    options.start_pages = std::clamp(pages, 1, 1 << 24);  // 16 x that still fits an int
+    options.writer_pages = 16 * options.start_pages;
+    return options;
+  }
+
   SqliteDb db_;
   std::filesystem::path file_;
   FileId id_;
+  // After db_: stopped before the writer connection closes, so that close (the last one) still
+  // checkpoints and removes the WAL.
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;
   SqliteStmt insert_consult_, insert_feedback_, known_card_, read_head_, write_head_;
 };
 
@@ -213,7 +235,8 @@ class SqliteStore final : public BatchedStore {
     migrate(db.get());
     const auto id = file_id(file_);
     if (!id) throw std::runtime_error("audit: " + file_.string() + " is not a regular file");
-    start_writer(std::make_unique<SqliteCommitter>(std::move(db), file_, *id));
+    start_writer(
+        std::make_unique<SqliteCommitter>(std::move(db), file_, *id, config.wal_checkpoint_pages));
   }
 
   Result<std::vector<ConsultRecord>> find_consults(const Query& query) override {

@@ -128,6 +128,9 @@ TEST_SUITE("integration") {
     CHECK(has_line(text, R"(vcf_cds_knowledge_info{version=")" +
                              service.knowledge().load()->version + R"("} 1)"));
     CHECK(text.find("vcf_cds_audit_commits_total ") != std::string::npos);
+    // One call is far from the first checkpoint; the series exist from the start.
+    CHECK(has_line(text, R"(vcf_cds_audit_wal_checkpoints_total{by="thread"} 0)"));
+    CHECK(has_line(text, R"(vcf_cds_audit_wal_checkpoints_total{by="commit"} 0)"));
     CHECK(has_line(text, R"(vcf_cds_knowledge_reloads_total{result="failed"} 0)"));
   }
 

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "audit/stores.hpp"
 #include "support/temp_dir.hpp"
@@ -90,6 +92,41 @@ TEST_SUITE("audit") {
     auto store = open_store(config_for(dir));
     CHECK(store->find_consults({})->size() == 1);
     CHECK(raw_sql(dir, "SELECT COUNT(*) FROM audit_schema_version") == "1|");
+  }
+
+  TEST_CASE("sqlite store: WAL past the checkpoint size -> copied by the thread, WAL bounded") {
+    TempDir dir;
+    auto config = config_for(dir);
+    config.wal_checkpoint_pages = 8;  // a consult is a few pages: a checkpoint every few commits
+    const auto wal = dir.path() / "data" / "audit.sqlite3-wal";
+    {
+      auto store = open_store(config);
+      const auto database = dir.path() / "data" / "audit.sqlite3";
+      const auto empty_database = std::filesystem::file_size(database);
+      std::uintmax_t largest_wal = 0;
+      for (int i = 1; i <= 300; ++i) {
+        REQUIRE(store->record_consults({sample_consult(i)}));
+        largest_wal = std::max(largest_wal, std::filesystem::file_size(wal));
+      }
+      const Health health = store->health();
+      CHECK(health.wal_checkpoints > 0);
+      CHECK(health.records == 300);
+      // Without checkpoints 300 commits leave well over 1,000 frames (4 MiB); the commit itself
+      // checkpoints at 16 x 8 pages, so the WAL never holds many more than that.
+      MESSAGE("largest WAL ", largest_wal, " bytes; checkpoints ", health.wal_checkpoints,
+              " by the thread, ", health.wal_checkpoints_in_commit, " in a commit");
+      CHECK(largest_wal < 256 * 4096);
+      // The copies reached the database file while the store is open.
+      MESSAGE("database file ", empty_database, " -> ", std::filesystem::file_size(database));
+      CHECK(std::filesystem::file_size(database) > empty_database + 50 * 4096);
+    }
+    // Closing the last connection copies the rest and removes the WAL.
+    CHECK_FALSE(std::filesystem::exists(wal));
+    auto reopened = open_store(config_for(dir));
+    const auto verdict = reopened->verify_chain();
+    REQUIRE(verdict);
+    CHECK(verdict->ok);
+    CHECK(verdict->records == 300);
   }
 
   TEST_CASE("sqlite store: schema newer than the build -> open throws") {
