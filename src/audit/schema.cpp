@@ -18,8 +18,8 @@ struct Column {
 };
 
 // Accessor pairs for plain fields (a member pointer cannot name client.iss, hence macros).
-#define VCF_TEXT(field)                               \
-  [](const auto& r, RowSink& s) { s.text(r.field); }, \
+#define VCF_TEXT(field)                                     \
+  [](const auto& r, RowSink& s) { s.text_field(r.field); }, \
       [](auto& r, const RowSource& s, int i) { r.field = s.text(i); }
 #define VCF_INT(field)                                                                            \
   [](const auto& r, RowSink& s) { s.integer(r.field); }, [](auto& r, const RowSource& s, int i) { \
@@ -145,8 +145,8 @@ template <class R>
 void bind(const R& record, const ChainLink& link, RowSink& sink,
           std::span<const Column<R>> columns) {
   for (const auto& c : columns) c.put(record, sink);
-  sink.text(link.prev_hash);
-  sink.text(link.hash);
+  sink.text_field(link.prev_hash);
+  sink.text_field(link.hash);
 }
 
 template <class R>

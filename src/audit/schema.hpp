@@ -44,6 +44,9 @@ class RowSink {
  public:
   virtual ~RowSink() = default;
   virtual void text(std::string_view value) = 0;
+  // A string held by the record or link being bound, so it outlives the statement's run (a
+  // value computed on the way, e.g. a JSON array, goes through text()).
+  virtual void text_field(std::string_view value) { text(value); }
   virtual void integer(std::int64_t value) = 0;
   virtual void real(double value) = 0;
 };

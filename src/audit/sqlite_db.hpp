@@ -36,14 +36,22 @@ Result<std::int64_t> sqlite_scalar(sqlite3* db, const std::string& sql);
 // Binds a record's columns 1..n in order.
 class SqliteBinder final : public RowSink {
  public:
-  explicit SqliteBinder(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  // borrow_fields: text_field() binds without a copy (SQLITE_STATIC). Only where the record
+  // outlives the statement's run and sqlite_done() clears the bindings right after it.
+  enum class Fields { copy, borrow };
+  explicit SqliteBinder(sqlite3_stmt* stmt, Fields fields = Fields::copy)
+      : stmt_(stmt), fields_(fields) {}
   void text(std::string_view value) override;
+  void text_field(std::string_view value) override;
   void integer(std::int64_t value) override;
   void real(double value) override;
   int failed() const { return failed_; }  // first non-OK sqlite3_bind_* result, 0 if none
 
  private:
+  void bind_text(std::string_view value, sqlite3_destructor_type lifetime);
+
   sqlite3_stmt* stmt_;
+  Fields fields_;
   int index_ = 1;
   int failed_ = 0;
 };

@@ -150,7 +150,8 @@ class SqliteCommitter final : public Committer {
     auto insert = [&](const Record& record, const ChainLink& link) -> Status {
       const bool consult = std::holds_alternative<ConsultRecord>(record);
       sqlite3_stmt* stmt = consult ? insert_consult_.get() : insert_feedback_.get();
-      SqliteBinder bind(stmt);
+      // `record` and `link` outlive the step; sqlite_done clears the bindings after it.
+      SqliteBinder bind(stmt, SqliteBinder::Fields::borrow);
       std::visit([&](const auto& r) { bind_row(r, link, bind); }, record);
       if (bind.failed() != 0) {
         sqlite3_clear_bindings(stmt);
