@@ -11,10 +11,10 @@ SqliteCheckpointer::SqliteCheckpointer(const std::filesystem::path& file, Checkp
   auto db = sqlite_open(file, SQLITE_OPEN_READWRITE);
   if (!db) throw std::runtime_error(db.error().message);
   db_ = std::move(db).value();
-  // A checkpoint syncs the WAL before copying it and the database file after, as the writer's
-  // own checkpoints did; the WAL stays the durable copy until then.
-  // It copies WAL frames through a one-page buffer and never reads the tables: a page cache of
-  // its own (2 MiB by default) would only hold memory.
+  // FULL: a checkpoint syncs the WAL before copying it and the database file after, as the
+  // writer's own checkpoints did; the WAL stays the durable copy until then. A small cache: it
+  // copies frames through a one-page buffer and never reads the tables, so SQLite's default
+  // 2 MiB page cache would only hold memory.
   for (const char* pragma : {"PRAGMA synchronous=FULL", "PRAGMA cache_size=-64"}) {
     if (Status s = sqlite_exec(db_.get(), pragma); !s) throw std::runtime_error(s.error().message);
   }
