@@ -25,8 +25,8 @@ namespace vcf_cds::audit::detail {
 // Sizes in WAL pages (frames). Past start_pages (SQLite's own autocheckpoint size) a commit wakes
 // the thread, which copies whatever the WAL holds that it has not copied yet; under a steady
 // stream of commits that is what arrived during its previous checkpoint, so it copies in small
-// steady steps. (Waiting for 1000 new frames each time wrote the same bytes in all but 4 MB
-// bursts, whose fsync then held up the commits' own: p99.9 18 → 30 ms, bench/RESULTS.md.)
+// steady steps. (Waiting for 1,000 new frames each time wrote about as much, but in 4 MB bursts
+// whose fsync held up the commits' own: p99.9 18 → 30 ms, bench/RESULTS.md.)
 //
 // The WAL starts over from its beginning only when a commit begins with every frame copied. With
 // few commits that happens after the thread's checkpoint; under a steady stream the thread never
@@ -70,7 +70,7 @@ class SqliteCheckpointer {
   std::atomic<std::uint64_t> checkpoints_{0};
   std::atomic<std::uint64_t> writer_checkpoints_{0};
   std::string last_failure_;  // thread only: log a failure once until it changes or clears
-  std::thread thread_;        // last: starts after everything it uses exists
+  std::thread thread_;        // started at the end of the constructor, joined by the destructor
 };
 
 }  // namespace vcf_cds::audit::detail

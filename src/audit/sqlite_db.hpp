@@ -36,7 +36,7 @@ Result<std::int64_t> sqlite_scalar(sqlite3* db, const std::string& sql);
 // Binds a record's columns 1..n in order.
 class SqliteBinder final : public RowSink {
  public:
-  // borrow_fields: text_field() binds without a copy (SQLITE_STATIC). Only where the record
+  // Fields::borrow: text_field() binds without a copy (SQLITE_STATIC). Only where the record
   // outlives the statement's run and sqlite_done() clears the bindings right after it.
   enum class Fields { copy, borrow };
   explicit SqliteBinder(sqlite3_stmt* stmt, Fields fields = Fields::copy)
