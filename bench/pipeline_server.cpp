@@ -3,11 +3,10 @@
 // Everything else mirrors `vcf-cds serve --allow-unauthenticated` with its defaults (knowledge
 // paths relative to the working directory, logging at info, FHIR client for missing prefetch).
 //
-//   vcf_cds_pipeline_server PORT THREADS [LOG_LEVEL [AUDIT_DIR [WORKERS]]]
+//   vcf_cds_pipeline_server PORT THREADS [LOG_LEVEL [AUDIT_DIR [COMPUTE]]]
 // Run from the source tree. LOG_LEVEL defaults to info, as `vcf-cds serve` (one line per call).
-// Experiments only (not part of (b)): AUDIT_DIR wires the real SQLite store (as (c)), WORKERS sets
-// http::ServerOptions::worker_threads (serve uses the default 0 = 2 x threads), to see whether the
-// worker pool bounds the audit group-commit batch.
+// Experiments only (not part of (b)): AUDIT_DIR wires the real SQLite store (as (c); "" leaves it
+// off), COMPUTE sets http::ServerOptions::compute_threads (serve's default 0 = THREADS).
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -22,7 +21,7 @@
 int main(int argc, char** argv) {
   using namespace vcf_cds;
   if (argc < 3 || argc > 6) {
-    std::cerr << "usage: vcf_cds_pipeline_server PORT THREADS [LOG_LEVEL [AUDIT_DIR [WORKERS]]]\n";
+    std::cerr << "usage: vcf_cds_pipeline_server PORT THREADS [LOG_LEVEL [AUDIT_DIR [COMPUTE]]]\n";
     return 1;
   }
   spdlog::set_level(spdlog::level::from_str(argc >= 4 ? argv[3] : "info"));
@@ -37,13 +36,14 @@ int main(int argc, char** argv) {
   wiring.public_base_url = "http://127.0.0.1:" + std::to_string(options.port);
   wiring.allow_anonymous = true;
   wiring.verifier = nullptr;
-  wiring.store = nullptr;  // the point of this binary: no audit
-  if (argc >= 5) {
+  wiring.store = nullptr;                 // the point of this binary: no audit
+  if (argc >= 5 && argv[4][0] != '\0') {  // "": no store (COMPUTE alone)
     audit::StoreConfig store_config;
     store_config.data_dir = argv[4];
     wiring.store = audit::open_store(store_config);
   }
-  if (argc >= 6) options.worker_threads = static_cast<unsigned>(std::atoi(argv[5]));
+  options.worker_threads = 64;  // serve's default
+  if (argc >= 6) options.compute_threads = static_cast<unsigned>(std::atoi(argv[5]));
 
   http::Server server(options, app::make_handlers(std::move(wiring)));
   server.start();

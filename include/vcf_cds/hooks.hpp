@@ -166,6 +166,11 @@ std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
 // key is neither sent nor fetchable (no fhirServer, transport error, 401/403/5xx, bad JSON).
 Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchOptions& options);
 
+// Whether complete_prefetch could GET from the FHIR server for `consult`: a key is missing or a
+// prefetched page has a next link, and there is a fhirServer. Never blocks; a caller that must
+// not wait runs the decision elsewhere when this is true.
+bool prefetch_may_fetch(const Consult& consult);
+
 // ---- service call ---------------------------------------------------------------------------
 
 // The decision behind a call (app::run_pipeline in production). `ensure_clinical_data` completes
@@ -183,6 +188,14 @@ struct CallOptions {
 Result<std::string> call_service(std::string_view service_id, std::string&& body,
                                  FhirFetcher& fetcher, const CallOptions& options,
                                  const Decide& decide);
+
+// call_service in two steps, for a caller that runs the second elsewhere when it may block
+// (prefetch_may_fetch). parse_call finds the service, parses and validates; it never blocks.
+Result<std::unique_ptr<Consult>> parse_call(std::string_view service_id, std::string&& body,
+                                            const CallOptions& options);
+// Decides, completing prefetch through `fetcher` on first ask (may block then).
+Result<std::string> decide_call(Consult& consult, FhirFetcher& fetcher, const CallOptions& options,
+                                const Decide& decide);
 
 // ---- feedback (CDS Hooks 2.0 "Feedback") ----------------------------------------------------
 

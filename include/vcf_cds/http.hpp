@@ -78,6 +78,9 @@ struct ServerOptions {
   unsigned short port = 8080;   // 0: any free port, see Server::port()
   unsigned threads = 1;         // I/O threads
   unsigned worker_threads = 0;  // blocking handlers; 0: 2 x threads
+  // Threads for `call_async`, which must not block on them (it hands waits to Offload): as many
+  // as cores, so consults do not preempt each other mid-call. 0: as many as `threads`.
+  unsigned compute_threads = 0;
   std::size_t body_limit = 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
@@ -97,6 +100,10 @@ struct Caller {
   std::string tenant;
 };
 
+// Runs `work` on the worker pool, whose threads may block (a FHIR fetch); the server's shutdown
+// waits for it like for any handler.
+using Offload = std::function<void(std::function<void()> work)>;
+
 struct Handlers {
   // Checks the `Authorization` header for discovery, call and feedback before the handler runs
   // (on the worker thread for call and feedback: signature checks cost CPU). An error answers
@@ -110,11 +117,12 @@ struct Handlers {
   std::function<Result<std::string>(std::string_view service_id, std::string&& body,
                                     const Caller& caller)>
       call;
-  // The same, answered through `done` (exactly once, from any thread): starts on a worker
-  // thread, which it may leave before the answer is ready (e.g. while the audit commit is on
-  // disk). Used instead of `call` when set.
+  // The same, answered through `done` (exactly once, from any thread), and used instead of
+  // `call` when set. Starts on a compute thread, which must not block: work that may wait (a
+  // FHIR fetch) goes through `offload`; it may also leave before the answer is ready (e.g.
+  // while the audit commit is on disk).
   std::function<void(std::string_view service_id, std::string&& body, const Caller& caller,
-                     std::function<void(Result<std::string>)> done)>
+                     const Offload& offload, std::function<void(Result<std::string>)> done)>
       call_async;
   // POST /cds-services/{id}/feedback: 200 with an empty body on success. Worker thread.
   std::function<Status(std::string_view service_id, std::string&& body, const Caller& caller)>

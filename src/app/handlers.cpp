@@ -50,6 +50,49 @@ void finish_call(const ServiceWiring& wiring, const PendingCall& call, Result<st
   done(std::move(result));
 }
 
+// Runs the pipeline on a parsed consult, then records its consults before answering: CONTRACT
+// §6, the consult is durable before its response is sent.
+void decide_and_record(const std::shared_ptr<const ServiceWiring>& shared,
+                       const std::shared_ptr<PendingCall>& call, hooks::Consult& consult,
+                       const http::Caller& caller, const CallDone& done) {
+  // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
+  const auto knowledge = shared->knowledge->load();
+  std::vector<audit::ConsultRecord> records;  // handed to the store once the body is ready
+  const hooks::Decide decide = [&](const hooks::HookRequest& request,
+                                   const std::function<Status()>& ensure) {
+    PipelineInput input;
+    input.request = &request;
+    input.now = std::chrono::system_clock::now();
+    input.ensure_clinical_data = ensure;
+    input.fact_options = shared->fact_options;
+    input.card_settings = shared->card_settings;
+    input.record = [&](const ConsultOutcome& outcome) -> Status {
+      for (const auto& decision : *outcome.decisions) {
+        call->decision_labels.push_back(Metrics::decision_labels(decision));
+      }
+      if (!shared->store) return Ok{};  // no store, no record to build (bench (b), tests)
+      for (auto& record : consult_records(outcome, caller, std::chrono::system_clock::now())) {
+        call->consult_ids += (call->consult_ids.empty() ? "" : ",") + record.consult_id;
+        records.push_back(std::move(record));
+      }
+      return Ok{};  // committed below, before the answer leaves
+    };
+    return run_pipeline(*knowledge, input);
+  };
+  auto result = hooks::decide_call(consult, *shared->fetcher, shared->call_options, decide);
+  if (!result || records.empty() || !shared->store) {
+    finish_call(*shared, *call, std::move(result), done);
+    return;
+  }
+  // The commit answers on the audit writer's thread; this thread is free for the next call.
+  shared->store->record_consults_async(
+      std::move(records), [shared, call, body = std::move(*result), done](Status status) mutable {
+        const ScopedLogContext log_context(call->request_id, call->service_id);
+        if (!status) return finish_call(*shared, *call, std::move(status).error(), done);
+        finish_call(*shared, *call, std::move(body), done);
+      });
+}
+
 }  // namespace
 
 http::Handlers make_handlers(ServiceWiring wiring) {
@@ -77,51 +120,29 @@ http::Handlers make_handlers(ServiceWiring wiring) {
   }
   handlers.discovery = [document = hooks::discovery_json()] { return document; };
   handlers.call_async = [shared](std::string_view id, std::string&& body,
-                                 const http::Caller& caller, CallDone done) {
+                                 const http::Caller& caller, const http::Offload& offload,
+                                 CallDone done) {
     auto call = std::make_shared<PendingCall>();
     call->request_id = next_request_id();
     call->service_id = std::string(id);
     call->start = std::chrono::steady_clock::now();
     const ScopedLogContext log_context(call->request_id, call->service_id);
-    // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
-    const auto knowledge = shared->knowledge->load();
-    std::vector<audit::ConsultRecord> records;  // handed to the store once the body is ready
-    const hooks::Decide decide = [&](const hooks::HookRequest& request,
-                                     const std::function<Status()>& ensure) {
-      PipelineInput input;
-      input.request = &request;
-      input.now = std::chrono::system_clock::now();
-      input.ensure_clinical_data = ensure;
-      input.fact_options = shared->fact_options;
-      input.card_settings = shared->card_settings;
-      input.record = [&](const ConsultOutcome& outcome) -> Status {
-        for (const auto& decision : *outcome.decisions) {
-          call->decision_labels.push_back(Metrics::decision_labels(decision));
-        }
-        if (!shared->store) return Ok{};  // no store, no record to build (bench (b), tests)
-        for (auto& record : consult_records(outcome, caller, std::chrono::system_clock::now())) {
-          call->consult_ids += (call->consult_ids.empty() ? "" : ",") + record.consult_id;
-          records.push_back(std::move(record));
-        }
-        return Ok{};  // committed below, before the answer leaves
-      };
-      return run_pipeline(*knowledge, input);
-    };
-    auto result =
-        hooks::call_service(id, std::move(body), *shared->fetcher, shared->call_options, decide);
-    if (!result || records.empty() || !shared->store) {
-      finish_call(*shared, *call, std::move(result), done);
-      return;
+    auto consult = hooks::parse_call(id, std::move(body), shared->call_options);
+    if (!consult) return finish_call(*shared, *call, std::move(consult).error(), done);
+    if (!hooks::prefetch_may_fetch(**consult)) {
+      return decide_and_record(shared, call, **consult, caller, done);
     }
-    // CONTRACT §6: the consult is durable before its response is sent. The commit answers on
-    // the audit writer's thread; this worker is free for the next call meanwhile.
-    shared->store->record_consults_async(
-        std::move(records),
-        [shared, call, body = std::move(*result), done = std::move(done)](Status status) mutable {
-          const ScopedLogContext log_context(call->request_id, call->service_id);
-          if (!status) return finish_call(*shared, *call, std::move(status).error(), done);
-          finish_call(*shared, *call, std::move(body), done);
-        });
+    // The decision may wait for the FHIR server: not on a compute thread.
+    offload([shared, call, consult = std::shared_ptr<hooks::Consult>(std::move(*consult)), caller,
+             done = std::move(done)] {
+      const ScopedLogContext log_context(call->request_id, call->service_id);
+      try {
+        decide_and_record(shared, call, *consult, caller, done);
+      } catch (const std::exception& e) {  // no catch-all of the server's above this thread
+        spdlog::error("call {} threw: {}", call->service_id, e.what());
+        finish_call(*shared, *call, make_error(ErrorCode::internal, "", "internal error"), done);
+      }
+    });
   };
   handlers.feedback = [shared](std::string_view id, std::string&& body,
                                const http::Caller& caller) {

@@ -129,6 +129,7 @@ int run_serve(int argc, char** argv) {
   }
   server_options.threads = config.threads;
   server_options.worker_threads = config.worker_threads;
+  server_options.compute_threads = config.compute_threads;
   server_options.body_limit = config.body_limit;
   server_options.cors_origin = config.cors_origin;
   server_options.tls_cert_file = config.tls_cert;

@@ -24,9 +24,12 @@ po::options_description describe_options(ServeConfig& c) {
       ("data-dir", po::value(&c.data_dir)->default_value("./data"), "state folder (audit store)")
       ("public-base-url", po::value(&c.public_base_url), "URL clients use (default http://<listen>)")
       ("threads", po::value(&c.threads)->default_value(cores), "I/O threads (default: cores)")
+      ("compute-threads", po::value(&c.compute_threads)->default_value(0),
+       "threads that decide consults whose data is all prefetched (0: as many as --threads)")
       ("worker-threads", po::value(&c.worker_threads)->default_value(64),
-       "threads that run consults; a consult whose prefetch is missing waits here for the FHIR "
-       "server, so many more than cores keep such waits from queueing other calls")
+       "threads that may wait: a consult whose prefetch is missing waits here for the FHIR "
+       "server, so many more than cores keep such waits from queueing each other; also "
+       "feedback and the console")
       ("body-limit", po::value(&c.body_limit)->default_value(1024 * 1024), "max request body, bytes")
       ("knowledge", po::value(&c.knowledge)->default_value("cards/criteria.json"), "criteria file")
       ("profiles", po::value(&c.profiles)->default_value("fhir-profiles"), "FHIR profiles folder")

@@ -23,6 +23,7 @@ struct ServeConfig {
   std::string log_format;
   unsigned threads = 1;
   unsigned worker_threads = 64;
+  unsigned compute_threads = 0;  // 0: as many as `threads`
   std::size_t body_limit = 0;
   int new_window_days = 90;
   int fhir_timeout_ms = 3000;

@@ -200,6 +200,24 @@ Result<std::string> expand_template(std::string_view tmpl, const HookRequest& re
   return out;
 }
 
+bool prefetch_may_fetch(const Consult& consult) {
+  if (consult.request.fhir_server.empty()) return false;  // nothing to fetch from: no wait
+  for (const auto& [key, tmpl] : consult.service->prefetch) {
+    const rapidjson::Value* value =
+        consult.prefetch != nullptr ? json::find(*consult.prefetch, key) : nullptr;
+    switch (classify_prefetch(value)) {
+      case PrefetchState::no_data:
+        break;
+      case PrefetchState::provided:
+        if (!next_link(*value).empty()) return true;
+        break;
+      case PrefetchState::missing:
+        return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
                                                const rapidjson::Value* prefetch) {
   std::vector<std::string> missing;

@@ -1,7 +1,7 @@
-// Server: one io_context run by N I/O threads, a worker pool for blocking handlers, and a
-// graceful shutdown on SIGINT/SIGTERM or shutdown(): stop accepting, close idle connections,
-// let in-flight requests finish (their tracked work keeps run() alive), then drain ("flush
-// audit") once every thread has returned.
+// Server: one io_context run by N I/O threads, a compute pool for calls, a worker pool for
+// blocking handlers, and a graceful shutdown on SIGINT/SIGTERM or shutdown(): stop accepting,
+// close idle connections, let in-flight requests finish (their tracked work keeps run() alive),
+// then drain ("flush audit") once every thread has returned.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -26,8 +26,10 @@ struct Server::Impl {
   Impl(ServerOptions options, Handlers handlers) {
     const unsigned threads = std::max(1u, options.threads);
     const unsigned workers = options.worker_threads > 0 ? options.worker_threads : 2 * threads;
+    const unsigned compute = options.compute_threads > 0 ? options.compute_threads : threads;
     options.threads = threads;
-    state = std::make_shared<detail::ServerState>(std::move(options), std::move(handlers), workers);
+    state = std::make_shared<detail::ServerState>(std::move(options), std::move(handlers), workers,
+                                                  compute);
   }
 
   void begin_shutdown() {
@@ -107,6 +109,7 @@ void Server::wait() {
   std::lock_guard lock(impl.wait_mutex);
   if (impl.joined || !impl.started) return;
   for (std::thread& thread : impl.threads) thread.join();
+  impl.state->compute_pool.join();  // first: its calls may still offload to the worker pool
   impl.state->worker_pool.join();
   impl.joined = true;
   if (impl.state->handlers.drain) impl.state->handlers.drain();

@@ -22,13 +22,19 @@ class Session;
 std::unique_ptr<boost::asio::ssl::context> make_tls_context(const ServerOptions& options);
 
 struct ServerState {
-  ServerState(ServerOptions opts, Handlers hs, unsigned workers)
-      : options(std::move(opts)), handlers(std::move(hs)), worker_pool(workers) {}
+  ServerState(ServerOptions opts, Handlers hs, unsigned workers, unsigned compute)
+      : options(std::move(opts)),
+        handlers(std::move(hs)),
+        worker_pool(workers),
+        compute_pool(compute) {}
 
   const ServerOptions options;
   const Handlers handlers;
   boost::asio::thread_pool worker_pool;  // blocking handlers run here, never on I/O threads
-  std::atomic<bool> draining{false};     // set once by shutdown; sessions stop keeping alive
+  // call_async runs here. A pool as large as the core count: the (b) benchmark with 2 threads
+  // instead of 4 gave ~10 % more calls/s and ~40 % lower p99 (bench/RESULTS.md, issue #8).
+  boost::asio::thread_pool compute_pool;
+  std::atomic<bool> draining{false};  // set once by shutdown; sessions stop keeping alive
   std::unique_ptr<boost::asio::ssl::context> tls;  // set by Server::start; null: plain HTTP
 
   // Live sessions, so shutdown can close the idle ones (weak: a session dies with its socket).

@@ -32,7 +32,7 @@ Response to_response(Result<std::string> result) {
 // later from another thread. The catch-all maps surprises to 500.
 void run_handler(const Handlers& handlers, const Route& route, std::string&& body,
                  std::string_view authorization, std::string_view method, std::string_view target,
-                 const Reply& reply) {
+                 const Offload& offload, const Reply& reply) {
   // Shared with call_async's callback: if the handler throws after handing it on, the 500 below
   // and a late answer cannot both be sent.
   auto once = std::make_shared<std::atomic<bool>>(false);
@@ -54,7 +54,7 @@ void run_handler(const Handlers& handlers, const Route& route, std::string&& bod
     }
     if (route.kind == RouteKind::call && handlers.call_async) {
       return handlers.call_async(
-          route.service_id, std::move(body), caller,
+          route.service_id, std::move(body), caller, offload,
           [answer](Result<std::string> result) { answer(to_response(std::move(result))); });
     }
     if (route.kind == RouteKind::call && handlers.call) {
@@ -216,7 +216,7 @@ void Session::handle_request() {
       case RouteKind::call:
       case RouteKind::feedback:
       case RouteKind::console:
-        return dispatch_to_worker(std::move(matched));
+        return dispatch_to_pool(std::move(matched));
       case RouteKind::preflight:
         response.status = 204;
         response.allow = matched.allow;
@@ -269,7 +269,7 @@ void Session::handle_request() {
   do_write(std::move(response), false);
 }
 
-void Session::dispatch_to_worker(Route matched) {
+void Session::dispatch_to_pool(Route matched) {
   std::string body = std::move(parser_->get().body());
   std::string authorization(parser_->get()[bhttp::field::authorization]);
   std::string method(parser_->get().method_string());
@@ -277,17 +277,23 @@ void Session::dispatch_to_worker(Route matched) {
   // A tracked executor keeps io_context::run() alive while the worker holds the request, so a
   // graceful shutdown still delivers its reply; the reply is posted back to this strand.
   auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
-  asio::post(state_->worker_pool,
-             [self = shared_from_this(), home, matched = std::move(matched), body = std::move(body),
-              authorization = std::move(authorization), method = std::move(method),
-              target = std::move(target)]() mutable {
-               run_handler(self->state_->handlers, matched, std::move(body), authorization, method,
-                           target, [self, home](Response response) {
-                             asio::post(home, [self, response = std::move(response)]() mutable {
-                               self->do_write(std::move(response), false);
-                             });
-                           });
-             });
+  // Calls run on the compute pool and hand their waits to the worker pool; feedback (it waits
+  // for its commit), the console (database reads) and a plain `call` may block where they run.
+  const bool compute = matched.kind == RouteKind::call && state_->handlers.call_async;
+  auto& pool = compute ? state_->compute_pool : state_->worker_pool;
+  asio::post(pool, [self = shared_from_this(), home, matched = std::move(matched),
+                    body = std::move(body), authorization = std::move(authorization),
+                    method = std::move(method), target = std::move(target)]() mutable {
+    const Offload offload = [state = self->state_](std::function<void()> work) {
+      asio::post(state->worker_pool, std::move(work));
+    };
+    run_handler(self->state_->handlers, matched, std::move(body), authorization, method, target,
+                offload, [self, home](Response response) {
+                  asio::post(home, [self, response = std::move(response)]() mutable {
+                    self->do_write(std::move(response), false);
+                  });
+                });
+  });
 }
 
 void Session::do_write(Response response, bool close) {

@@ -40,7 +40,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read_body();
   void on_read_body(boost::beast::error_code ec, std::size_t bytes);
   void handle_request();
-  void dispatch_to_worker(Route route);
+  void dispatch_to_pool(Route route);
   void reply_to_read_error(boost::beast::error_code ec);
   void do_write(Response response, bool close);
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);

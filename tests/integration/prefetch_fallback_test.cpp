@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <chrono>
+#include <thread>
+
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -120,6 +123,35 @@ TEST_SUITE("integration") {
     const auto elapsed = std::chrono::steady_clock::now() - start;
     CHECK(elapsed >= std::chrono::milliseconds(250));
     CHECK(elapsed < std::chrono::milliseconds(2000));
+  }
+
+  TEST_CASE("prefetch fallback: a call waiting on the FHIR server -> other calls still answered") {
+    // One compute thread: if the waiting call held it, the second call would wait for the
+    // FHIR timeout (3 s) too. It is handed to the worker pool instead.
+    FhirTestServer fhir;
+    auto options = test_server_options();
+    options.compute_threads = 1;
+    ServiceUnderTest service(options, std::chrono::milliseconds(3000));
+    TestClient waiting(service.port());
+    REQUIRE_FALSE(waiting.send(
+        raw_request("POST", "/cds-services/vcf-imaging-select", body_for(fhir.base("/stalled")))));
+    for (int i = 0; i < 200 && fhir.seen().empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE_FALSE(fhir.seen().empty());  // the first call is waiting for the FHIR server
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) {
+      // Everything prefetched: decided on the compute thread.
+      auto response = exchange(service.port(), "POST", "/cds-services/vcf-imaging-select",
+                               hooks_fixture("order-select-pama.json"));
+      REQUIRE(response);
+      CHECK(response->result_int() == 200);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));
+    auto late = waiting.read();
+    REQUIRE(late);
+    CHECK(late->result_int() == 412);
+    CHECK(expression_of(*late) == "prefetch.patient");
   }
 
   TEST_CASE("prefetch fallback: nothing listening, or TLS to a plain server -> 412") {

@@ -190,6 +190,50 @@ TEST_SUITE("hooks") {
     CHECK(consult.request.data.conditions.size() == 2);
   }
 
+  TEST_CASE("prefetch_may_fetch: true exactly when complete_prefetch would GET something") {
+    // Each body: whether a fetch is expected; complete_prefetch's calls must agree.
+    const auto without_server = [](std::string body) {
+      return edit_json(body, [](auto& doc) {
+        doc.RemoveMember("fhirServer");
+        doc.RemoveMember("fhirAuthorization");  // only valid beside a fhirServer
+      });
+    };
+    const std::string all_prefetched = edit_json(hooks_fixture("order-select-pama.json"),
+                                                 [](auto& doc) { doc["hook"] = "order-sign"; });
+    const std::string nothing_prefetched = hooks_fixture("order-sign.json");
+    const std::string page2 = std::string(kBase) + "/Condition?patient=p-4711&page=2";
+    const std::string paged = edit_json(nothing_prefetched, [&](rapidjson::Document& doc) {
+      rapidjson::Document prefetch(&doc.GetAllocator());
+      prefetch.Parse(
+          ("{\"patient\":null,\"conditions\":" + bundle(R"({"resourceType":"Condition"})", page2) +
+           ",\"procedures\":null,\"observations\":null}")
+              .c_str());
+      doc.AddMember("prefetch", rapidjson::Value(prefetch, doc.GetAllocator()), doc.GetAllocator());
+    });
+    const std::string all_null = edit_json(nothing_prefetched, [&](rapidjson::Document& doc) {
+      rapidjson::Document prefetch(&doc.GetAllocator());
+      prefetch.Parse(R"({"patient":null,"conditions":null,"procedures":null,"observations":null})");
+      doc.AddMember("prefetch", rapidjson::Value(prefetch, doc.GetAllocator()), doc.GetAllocator());
+    });
+    const std::vector<std::pair<std::string, bool>> cases{
+        {all_prefetched, false},
+        {nothing_prefetched, true},
+        {paged, true},
+        {all_null, false},
+        {without_server(nothing_prefetched), false},
+        {without_server(paged), false}};
+    for (const auto& [body, expected] : cases) {
+      CAPTURE(body.substr(0, 80));
+      Consult consult;
+      consult.body.text = body;
+      REQUIRE(parse_request(consult, *find_service("vcf-order-sign"), JsonLimits{}).has_value());
+      CHECK(prefetch_may_fetch(consult) == expected);
+      FakeFetcher fetcher;
+      (void)complete_prefetch(consult, fetcher, PrefetchOptions{});
+      CHECK(fetcher.calls.empty() == !expected);
+    }
+  }
+
   TEST_CASE("complete_prefetch: 404 on a read, empty search -> no data, not an error") {
     FakeFetcher fetcher;  // every URL answers 404
     Consult consult;
