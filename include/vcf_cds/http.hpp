@@ -6,8 +6,9 @@
 //
 // Threading: one io_context run by `threads` I/O threads; every connection has its own strand.
 // `Handlers::call` and `Handlers::feedback` may block (FHIR fetches, audit fsync), so they run on
-// a separate worker pool and their reply is posted back to the connection's strand;
-// `Handlers::call_async` starts there too but may answer later from another thread.
+// a separate worker pool and their reply is posted back to the connection's strand.
+// `Handlers::call_async` runs on a compute pool (one thread per core) and must not block there:
+// it hands work that may wait to the worker pool (`Offload`) and may answer later from any thread.
 #pragma once
 
 #include <chrono>
@@ -106,8 +107,8 @@ using Offload = std::function<void(std::function<void()> work)>;
 
 struct Handlers {
   // Checks the `Authorization` header for discovery, call and feedback before the handler runs
-  // (on the worker thread for call and feedback: signature checks cost CPU). An error answers
-  // 401 with an empty body. Empty: every caller is accepted as anonymous.
+  // (on the handler's pool thread for call and feedback: signature checks cost CPU). An error
+  // answers 401 with an empty body. Empty: every caller is accepted as anonymous.
   std::function<Result<Caller>(RouteKind kind, std::string_view service_id,
                                std::string_view authorization)>
       authenticate;

@@ -1,6 +1,6 @@
 // One HTTP/1.1 connection, over TLS when configured: (handshake) -> read -> route -> handle
-// (inline or on the worker pool) -> write, with keep-alive, `Expect: 100-continue`, body/header
-// limits and per-phase timeouts.
+// (inline, or on the compute or worker pool) -> write, with keep-alive, `Expect: 100-continue`,
+// body/header limits and per-phase timeouts.
 #pragma once
 
 #include <boost/beast/core.hpp>
