@@ -141,6 +141,9 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       } catch (const std::exception& e) {  // no catch-all of the server's above this thread
         spdlog::error("call {} threw: {}", call->service_id, e.what());
         finish_call(*shared, *call, make_error(ErrorCode::internal, "", "internal error"), done);
+      } catch (...) {
+        spdlog::error("call {} threw a non-standard exception", call->service_id);
+        finish_call(*shared, *call, make_error(ErrorCode::internal, "", "internal error"), done);
       }
     });
   };
