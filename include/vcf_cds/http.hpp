@@ -102,7 +102,7 @@ struct Caller {
 };
 
 // Runs `work` on the worker pool, whose threads may block (a FHIR fetch); the server's shutdown
-// waits for it like for any handler.
+// waits for it like for any handler, and answers the call 500 if it throws.
 using Offload = std::function<void(std::function<void()> work)>;
 
 struct Handlers {

@@ -132,19 +132,12 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     if (!hooks::prefetch_may_fetch(**consult)) {
       return decide_and_record(shared, call, **consult, caller, done);
     }
-    // The decision may wait for the FHIR server: not on a compute thread.
+    // The decision may wait for the FHIR server: not on a compute thread. (The server answers
+    // 500 if it throws there, as it does here.)
     offload([shared, call, consult = std::shared_ptr<hooks::Consult>(std::move(*consult)), caller,
              done = std::move(done)] {
       const ScopedLogContext log_context(call->request_id, call->service_id);
-      try {
-        decide_and_record(shared, call, *consult, caller, done);
-      } catch (const std::exception& e) {  // no catch-all of the server's above this thread
-        spdlog::error("call {} threw: {}", call->service_id, e.what());
-        finish_call(*shared, *call, make_error(ErrorCode::internal, "", "internal error"), done);
-      } catch (...) {
-        spdlog::error("call {} threw a non-standard exception", call->service_id);
-        finish_call(*shared, *call, make_error(ErrorCode::internal, "", "internal error"), done);
-      }
+      decide_and_record(shared, call, *consult, caller, done);
     });
   };
   handlers.feedback = [shared](std::string_view id, std::string&& body,

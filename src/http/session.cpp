@@ -28,18 +28,39 @@ Response to_response(Result<std::string> result) {
   return Response{200, "application/json", std::move(*result), {}, {}};
 }
 
-// Runs a worker-side handler and answers through `reply` exactly once; `call_async` may do so
-// later from another thread. The catch-all maps surprises to 500.
+// Runs `work`; whatever it throws is logged and answered 500 (an `answer` that already went
+// out stays the only one: answers are once-only).
+template <class Work>
+void answer_on_throw(std::string_view service_id, const Reply& answer, Work&& work) {
+  try {
+    work();
+    return;
+  } catch (const std::exception& e) {
+    spdlog::error("handler for {} threw: {}", service_id, e.what());
+  } catch (...) {
+    spdlog::error("handler for {} threw a non-standard exception", service_id);
+  }
+  answer(error_response(make_error(ErrorCode::internal, "", "internal error")));
+}
+
+// Runs a pool-side handler and answers through `reply` exactly once; `call_async` may do so
+// later from another thread, and from work it hands to `to_workers`. The catch-all maps
+// surprises to 500, in the handler and in that work alike.
 void run_handler(const Handlers& handlers, const Route& route, std::string&& body,
                  std::string_view authorization, std::string_view method, std::string_view target,
-                 const Offload& offload, const Reply& reply) {
+                 const Offload& to_workers, const Reply& reply) {
   // Shared with call_async's callback: if the handler throws after handing it on, the 500 below
   // and a late answer cannot both be sent.
   auto once = std::make_shared<std::atomic<bool>>(false);
-  auto answer = [once, reply](Response response) {
+  const Reply answer = [once, reply](Response response) {
     if (!once->exchange(true)) reply(std::move(response));
   };
-  try {
+  const Offload offload = [to_workers, answer,
+                           service = route.service_id](std::function<void()> work) {
+    to_workers(
+        [work = std::move(work), answer, service] { answer_on_throw(service, answer, work); });
+  };
+  answer_on_throw(route.service_id, answer, [&] {
     if (route.kind == RouteKind::console) {
       if (!handlers.console) {
         return answer(error_response(make_error(ErrorCode::not_found, "", "the console is off")));
@@ -65,13 +86,8 @@ void run_handler(const Handlers& handlers, const Route& route, std::string&& bod
       if (!status) return answer(error_response(status.error()));
       return answer(Response{200, {}, {}, {}, {}});  // Sandbox ignores the body; 2.0 defines none
     }
-    return answer(error_response(make_error(ErrorCode::not_found, "", "endpoint not configured")));
-  } catch (const std::exception& e) {
-    spdlog::error("handler for {} threw: {}", route.service_id, e.what());
-  } catch (...) {
-    spdlog::error("handler for {} threw a non-standard exception", route.service_id);
-  }
-  answer(error_response(make_error(ErrorCode::internal, "", "internal error")));
+    answer(error_response(make_error(ErrorCode::not_found, "", "endpoint not configured")));
+  });
 }
 
 bool is_disconnect(beast::error_code ec) {
@@ -284,11 +300,11 @@ void Session::dispatch_to_pool(Route matched) {
   asio::post(pool, [self = shared_from_this(), home, matched = std::move(matched),
                     body = std::move(body), authorization = std::move(authorization),
                     method = std::move(method), target = std::move(target)]() mutable {
-    const Offload offload = [state = self->state_](std::function<void()> work) {
+    const Offload to_workers = [state = self->state_](std::function<void()> work) {
       asio::post(state->worker_pool, std::move(work));
     };
     run_handler(self->state_->handlers, matched, std::move(body), authorization, method, target,
-                offload, [self, home](Response response) {
+                to_workers, [self, home](Response response) {
                   asio::post(home, [self, response = std::move(response)]() mutable {
                     self->do_write(std::move(response), false);
                   });

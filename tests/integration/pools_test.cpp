@@ -7,6 +7,7 @@
 #include <future>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "integration/service_fixture.hpp"
@@ -92,6 +93,33 @@ TEST_SUITE("integration") {
     REQUIRE(seen.feedback.size() == 1);
     CHECK(*seen.feedback.begin() != compute);
     CHECK(*seen.feedback.begin() != std::this_thread::get_id());
+  }
+
+  TEST_CASE("server: offloaded work that throws -> 500 OperationOutcome, the server goes on") {
+    http::Handlers handlers;
+    handlers.call_async = [](std::string_view, std::string&& body, const http::Caller&,
+                             const http::Offload& offload,
+                             std::function<void(Result<std::string>)> done) {
+      if (body == "throw") {
+        offload([] { throw std::runtime_error("lost the FHIR page"); });
+        return;
+      }
+      done(std::string("{\"cards\":[]}"));
+    };
+    auto options = test_server_options();
+    options.compute_threads = 1;
+    http::Server server(options, std::move(handlers));
+    server.start();
+    auto failed = exchange(server.port(), "POST", "/cds-services/vcf-imaging-select", "throw");
+    REQUIRE(failed);
+    CHECK(failed->result_int() == 500);
+    CHECK(failed->body().find("\"resourceType\":\"OperationOutcome\"") != std::string::npos);
+    CHECK(failed->body().find("lost the FHIR page") == std::string::npos);  // no internals out
+    auto next = exchange(server.port(), "POST", "/cds-services/vcf-imaging-select", "{}");
+    REQUIRE(next);
+    CHECK(next->result_int() == 200);
+    server.shutdown();
+    server.wait();
   }
 }
 
