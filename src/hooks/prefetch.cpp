@@ -160,6 +160,11 @@ Status fetch_pages(Consult& consult, FhirFetcher& fetcher, std::string_view key,
   return Ok{};
 }
 
+// The value the client sent for `key`; nullptr when the key or the whole prefetch is absent.
+const rapidjson::Value* prefetched(const rapidjson::Value* prefetch, std::string_view key) {
+  return prefetch != nullptr ? json::find(*prefetch, key) : nullptr;
+}
+
 }  // namespace
 
 PrefetchState classify_prefetch(const rapidjson::Value* value) {
@@ -203,8 +208,7 @@ Result<std::string> expand_template(std::string_view tmpl, const HookRequest& re
 bool prefetch_may_fetch(const Consult& consult) {
   if (consult.request.fhir_server.empty()) return false;  // nothing to fetch from: no wait
   for (const auto& [key, tmpl] : consult.service->prefetch) {
-    const rapidjson::Value* value =
-        consult.prefetch != nullptr ? json::find(*consult.prefetch, key) : nullptr;
+    const rapidjson::Value* value = prefetched(consult.prefetch, key);
     switch (classify_prefetch(value)) {
       case PrefetchState::no_data:
         break;
@@ -222,7 +226,7 @@ std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
                                                const rapidjson::Value* prefetch) {
   std::vector<std::string> missing;
   for (const auto& [key, tmpl] : service.prefetch) {
-    const rapidjson::Value* value = prefetch != nullptr ? json::find(*prefetch, key) : nullptr;
+    const rapidjson::Value* value = prefetched(prefetch, key);
     if (classify_prefetch(value) == PrefetchState::missing) missing.push_back(key);
   }
   return missing;
@@ -232,8 +236,7 @@ Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchO
   HookRequest& request = consult.request;
   for (const auto& [key, tmpl] : consult.service->prefetch) {
     const bool required = is_required_prefetch_key(key);
-    const rapidjson::Value* value =
-        consult.prefetch != nullptr ? json::find(*consult.prefetch, key) : nullptr;
+    const rapidjson::Value* value = prefetched(consult.prefetch, key);
     Status status = Ok{};
     switch (classify_prefetch(value)) {
       case PrefetchState::no_data:
