@@ -70,6 +70,17 @@ std::optional<TextProblem> find_text_problem(std::string_view text) noexcept {
     // then 8, while they are plain. A byte's high bit is set when it is >= 0x80 or, after the
     // compare with zero, when it is NUL.
 #if defined(__SSE2__)
+    // 64 bytes a step first: one test for four blocks halves the loop's instructions (issue #8).
+    while (n - i >= 64) {
+      const auto flags = [&](std::size_t at) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+        return _mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+      };
+      const __m128i any = _mm_or_si128(_mm_or_si128(flags(i), flags(i + 16)),
+                                       _mm_or_si128(flags(i + 32), flags(i + 48)));
+      if (_mm_movemask_epi8(any) != 0) break;
+      i += 64;
+    }
     while (n - i >= 16) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
       if (_mm_movemask_epi8(_mm_or_si128(v, _mm_cmpeq_epi8(v, _mm_setzero_si128()))) != 0) break;

@@ -74,9 +74,9 @@ TEST_SUITE("hooks") {
     REQUIRE(nul);
     CHECK(nul->offset == 19);
     CHECK(nul->nul);
-    // A NUL, a stray continuation byte and a valid é at every position of three 16-byte blocks
-    // (the SSE2 scan), their 8-byte words and the byte-by-byte tail.
-    for (std::size_t length : {47u, 48u, 53u}) {
+    // A NUL, a stray continuation byte and a valid é at every position of 64-byte steps and
+    // 16-byte blocks (the SSE2 scans), their 8-byte words and the byte-by-byte tail.
+    for (std::size_t length : {47u, 48u, 53u, 64u, 139u, 200u}) {
       for (std::size_t at = 0; at < length; ++at) {
         std::string text(length, 'x');
         text[at] = '\0';
