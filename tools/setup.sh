@@ -13,6 +13,7 @@ packages=(
   libspdlog-dev libfmt-dev                    # structured logging
   python3 python3-yaml                        # tools/import_criteria.py, test helpers; YAML for deploy_lint
   curl wrk                                    # wrk: bench/run.sh load generator
+  libbenchmark-dev valgrind                   # bench/: decision micro benchmark; instructions.sh
   chromium chromium-driver                    # tests/scripts/console_browser.sh: headless browser + WebDriver
   clang-14 libclang-rt-14-dev                 # tools/fuzz.sh: libFuzzer + sanitizers (clang only)
 )
