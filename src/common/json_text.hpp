@@ -5,6 +5,7 @@
 #pragma once
 
 #include <bit>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -66,9 +67,10 @@ inline std::size_t json_plain_prefix(std::string_view text) {
   return i;
 }
 
-// The escape sequence rapidjson::Writer writes for special byte `c`: \" \\ \b \f \n \r \t, other
-// control characters as \u00XX with upper-case hex. `buffer` holds the bytes returned.
-inline std::string_view json_escape(unsigned char c, char (&buffer)[6]) {
+// Writes the escape sequence rapidjson::Writer writes for special byte `c` at `out` (room for 6
+// bytes): \" \\ \b \f \n \r \t, other control characters as \u00XX with upper-case hex. Returns
+// the end.
+inline char* write_json_escape(unsigned char c, char* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   char short_form = 0;
   switch (c) {
@@ -96,17 +98,93 @@ inline std::string_view json_escape(unsigned char c, char (&buffer)[6]) {
     default:
       break;
   }
-  buffer[0] = '\\';
+  out[0] = '\\';
   if (short_form != 0) {
-    buffer[1] = short_form;
-    return {buffer, 2};
+    out[1] = short_form;
+    return out + 2;
   }
-  buffer[1] = 'u';
-  buffer[2] = '0';
-  buffer[3] = '0';
-  buffer[4] = kHex[c >> 4];
-  buffer[5] = kHex[c & 0xF];
-  return {buffer, 6};
+  out[1] = 'u';
+  out[2] = '0';
+  out[3] = '0';
+  out[4] = kHex[c >> 4];
+  out[5] = kHex[c & 0xF];
+  return out + 6;
+}
+
+// The escape sequence for special byte `c`, in `buffer`.
+inline std::string_view json_escape(unsigned char c, char (&buffer)[6]) {
+  return {buffer, static_cast<std::size_t>(write_json_escape(c, buffer) - buffer)};
+}
+
+// Writes the bytes from p to `end` escaped, one at a time.
+inline char* write_json_bytes(const unsigned char* p, const unsigned char* end, char* out) {
+  for (; p < end; ++p) {
+    if (is_json_special(static_cast<char>(*p))) {
+      out = write_json_escape(*p, out);
+    } else {
+      *out++ = static_cast<char>(*p);
+    }
+  }
+  return out;
+}
+
+// Room to write escaped text into, grown on demand: `end` is where the room ends, and
+// grow(at, need) makes at least `need` bytes of room from `at` on and returns where `at` is now
+// (growing may move the text), as StringRoom in json_text.cpp does.
+template <class Room>
+concept EscapeRoom = requires(Room room, char* at, std::size_t need) {
+  { room.end } -> std::convertible_to<char*>;
+  { room.grow(at, need) } -> std::same_as<char*>;
+};
+
+// Writes `text` escaped as a JSON string's content (no quotes) at `out`, inside `room`; returns
+// the end. Each step copies 16 bytes whole, keeps those before the first special byte and
+// escapes that byte, so text dense with specials (a card's JSON stored as a string in the audit
+// record: a quote every ~8 bytes) costs a few instructions a special byte rather than a copy
+// call for each run between them (issue #8). Cards, mostly plain Markdown and short strings, are
+// written as fast by json_plain_prefix and one copy a run (cards/json_writer.hpp).
+template <EscapeRoom Room>
+char* write_json_escaped(std::string_view text, char* out, Room& room) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  constexpr std::size_t kStep = 16 + 6;  // most one step writes: 16 copied, or <16 and an escape
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i below_space = _mm_set1_epi8(0x1f);
+  while (n - i >= 16) {
+    if (static_cast<std::size_t>(room.end - out) < kStep) {
+      out = room.grow(out, kStep + (n - i) + (n - i) / 8);
+    }
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (mask == 0) {
+      i += 16;
+      out += 16;
+      continue;
+    }
+    const auto plain = static_cast<std::size_t>(std::countr_zero(mask));
+    out = write_json_escape(p[i + plain], out + plain);
+    i += plain + 1;
+  }
+#endif
+  if (static_cast<std::size_t>(room.end - out) < 6 * (n - i)) out = room.grow(out, 6 * (n - i));
+  for (; n - i >= 8; i += 8) {  // the tail, and short strings: 8 bytes at a time while plain
+    std::uint64_t word;
+    std::memcpy(&word, p + i, sizeof word);
+    if (json_special_bytes(word) == 0) {
+      std::memcpy(out, &word, sizeof word);
+      out += sizeof word;
+      continue;
+    }
+    out = write_json_bytes(p + i, p + i + 8, out);
+  }
+  return write_json_bytes(p + i, p + n, out);
 }
 
 // Appends `text` as a JSON string literal, byte for byte what rapidjson::Writer::String writes

@@ -4,13 +4,16 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace {
 
 using vcf_cds::common::append_json_string;
 using vcf_cds::common::json_plain_prefix;
+using vcf_cds::common::write_json_escaped;
 
 std::string rapidjson_string(std::string_view text) {
   rapidjson::StringBuffer buffer;
@@ -18,6 +21,23 @@ std::string rapidjson_string(std::string_view text) {
   w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
   return {buffer.GetString(), buffer.GetSize()};
 }
+
+// Room that starts at 1 byte and grows by no more than asked, moving the text each time.
+struct TightRoom {
+  std::vector<char> bytes = std::vector<char>(1);
+  char* end = bytes.data() + bytes.size();
+  int grows = 0;
+  char* begin() { return bytes.data(); }
+  char* grow(char* at, std::size_t need) {
+    const auto used = static_cast<std::size_t>(at - bytes.data());
+    std::vector<char> moved(used + need, '#');
+    std::copy(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(used), moved.begin());
+    bytes.swap(moved);
+    end = bytes.data() + bytes.size();
+    ++grows;
+    return bytes.data() + used;
+  }
+};
 
 std::string escaped(std::string_view text) {
   std::string out = "prefix:";
@@ -50,6 +70,43 @@ TEST_SUITE("common") {
       text += std::string(random() % 20, 'z');
       REQUIRE(escaped(text) == rapidjson_string(text));
     }
+  }
+
+  TEST_CASE("write_json_escaped: every byte at every offset, in room that must grow each time") {
+    // Each byte value at each offset of three 16-byte blocks, the 8-byte words and the tail, with
+    // a quote later on, written into room that starts at 1 byte and grows by only what is asked
+    // (moving the text each time): RapidJSON's bytes, ending where the function says.
+    for (int c = 0; c < 256; ++c) {
+      for (std::size_t at = 0; at < 53; ++at) {
+        std::string text(53, 'a');
+        text[at] = static_cast<char>(c);
+        text[45] = '"';
+        const std::string expected = rapidjson_string(text);
+        TightRoom room;
+        char* end = write_json_escaped(text, room.begin(), room);
+        const std::string written(room.bytes.data(), end);
+        if (written != expected.substr(1, expected.size() - 2)) {
+          FAIL_CHECK("byte " << c << " at " << at);
+        }
+        REQUIRE(room.grows > 0);
+      }
+    }
+  }
+
+  TEST_CASE("append_json_string: text dense with specials, as the audit record's card") {
+    // A card's JSON stored as a string: a quote every few bytes, escaped newlines, control bytes.
+    std::string card;
+    for (int i = 0; i < 300; ++i) {
+      card +=
+          R"card({"summary":"MRI: Usually not appropriate (3/9)","detail":"**Variant 1**\n- a\n",)card";
+      card += static_cast<char>(i % 32);
+      card += "\xe2\x96\x88\"\\";
+    }
+    CHECK(escaped(card) == rapidjson_string(card));
+    std::string all_special(100, '"');
+    CHECK(escaped(all_special) == rapidjson_string(all_special));
+    std::string all_control(100, '\x01');
+    CHECK(escaped(all_control) == rapidjson_string(all_control));
   }
 
   TEST_CASE("json_plain_prefix: the first special byte at every offset of the 16/8/1-byte scans") {
