@@ -9,7 +9,7 @@
 namespace vcf_cds::app {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = common::JsonWriter;  // fast string writing (common/json_write.hpp)
 
 using common::key_str;
 

@@ -49,6 +49,11 @@ TEST_SUITE("cards") {
     CHECK(with_card_writer("", "") == with_rapidjson("", ""));
     CHECK(with_card_writer("k", std::string(5000, 'a') + "\"") ==
           with_rapidjson("k", std::string(5000, 'a') + "\""));
+    // Dense with specials: more room than guessed is pushed while writing (the buffer moves).
+    CHECK(with_card_writer("k", std::string(20000, '"')) ==
+          with_rapidjson("k", std::string(20000, '"')));
+    CHECK(with_card_writer("k", std::string(3000, '\x01') + std::string(40, 'a')) ==
+          with_rapidjson("k", std::string(3000, '\x01') + std::string(40, 'a')));
   }
 
   TEST_CASE("CardWriter: commas and colons between members and array items as Writer") {
