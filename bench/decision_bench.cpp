@@ -4,6 +4,9 @@
 //   copy body -> hooks::parse_request (parse_json in situ + validation) -> app::run_pipeline
 //   (facts -> decision -> cards), with ensure_clinical_data = hooks::complete_prefetch on the
 //   request's own prefetch (never fetches: a fetch would fail the iteration) and no record.
+// BM_Record/{small,large}: the same call, plus what a durable audit adds on the call's thread
+//   (row (c)): the consult's audit record (app::consult_records), validated and with its
+//   canonical JSON drafted (audit::detail::queue_record), as BatchedStore does before the writer.
 // BM_LoadKnowledge: app::load_knowledge (criteria + version hash, profiles, card text).
 //
 // Allocations are counted by replacing the global operator new/delete in this binary only.
@@ -19,7 +22,9 @@
 #include <sstream>
 #include <string>
 
+#include "app/audit_records.hpp"
 #include "app/pipeline.hpp"
+#include "audit/record.hpp"
 #include "vcf_cds/hooks.hpp"
 
 // ---- allocation counting ---------------------------------------------------------------------
@@ -84,8 +89,19 @@ class NoFetch : public hooks::FhirFetcher {
   }
 };
 
+// Drafts the call's audit records as a durable store does on the caller's thread.
+Status draft_records(const app::ConsultOutcome& outcome) {
+  static const http::Caller caller;
+  for (auto& record : app::consult_records(outcome, caller, std::chrono::system_clock::now())) {
+    if (Status s = audit::detail::validate(record); !s) return s;
+    auto queued = audit::detail::queue_record(std::move(record));
+    benchmark::DoNotOptimize(queued.draft->text.data());
+  }
+  return Ok{};
+}
+
 // One call; returns the response size (0 on error, printed when `verbose`).
-std::size_t decide_once(const std::string& body, bool verbose = false) {
+std::size_t decide_once(const std::string& body, bool verbose = false, bool record = false) {
   static NoFetch fetcher;
   static const hooks::PrefetchOptions prefetch_options;
   static const hooks::JsonLimits limits;
@@ -105,27 +121,36 @@ std::size_t decide_once(const std::string& body, bool verbose = false) {
   input.ensure_clinical_data = [&]() -> Status {
     return hooks::complete_prefetch(consult, fetcher, prefetch_options);
   };
+  if (record) input.record = draft_records;
   auto result = app::run_pipeline(knowledge(), input);
   if (!result) return fail(result.error());
   return result->size();
 }
 
-void BM_Decision(benchmark::State& state, const char* file) {
+void run_calls(benchmark::State& state, const char* file, bool record) {
   const std::string body = read_text(request_dir() + file);
-  const std::size_t expected = decide_once(body, true);  // warm-up and sanity
+  const std::size_t expected = decide_once(body, true, record);  // warm-up and sanity
   if (expected == 0) {
     state.SkipWithError("the request did not produce a response");
     return;
   }
   const std::uint64_t a0 = g_allocs.load(), b0 = g_bytes.load();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(decide_once(body));
+    benchmark::DoNotOptimize(decide_once(body, false, record));
   }
   const double n = static_cast<double>(state.iterations());
   state.counters["allocs/req"] = static_cast<double>(g_allocs.load() - a0) / n;
   state.counters["alloc_KiB/req"] = static_cast<double>(g_bytes.load() - b0) / n / 1024.0;
   state.counters["body_B"] = static_cast<double>(body.size());
   state.counters["resp_B"] = static_cast<double>(expected);
+}
+
+void BM_Decision(benchmark::State& state, const char* file) {
+  run_calls(state, file, false);
+}
+
+void BM_Record(benchmark::State& state, const char* file) {
+  run_calls(state, file, true);
 }
 
 void BM_LoadKnowledge(benchmark::State& state) {
@@ -142,6 +167,8 @@ void BM_LoadKnowledge(benchmark::State& state) {
 
 BENCHMARK_CAPTURE(BM_Decision, small, "small.json")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Decision, large, "large.json")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Record, small, "small.json")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Record, large, "large.json")->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LoadKnowledge)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 BENCHMARK_MAIN();

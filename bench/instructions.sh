@@ -8,7 +8,9 @@
 # work and the benchmark's own setup cancel out). Needs valgrind and a bench build
 # (bench/run.sh builds one into build/bench).
 #
-# usage: bench/instructions.sh [--build DIR] [--top N] [small|large ...]
+# usage: bench/instructions.sh [--build DIR] [--top N] [small|large|record-small|record-large ...]
+#   small, large    the decision path (BM_Decision); record-*: plus the audit record the call's
+#                   thread drafts when the durable store is on (BM_Record); default: all four
 #   --top N   also list the N functions with the most instructions a request (self cost)
 set -euo pipefail
 
@@ -20,12 +22,12 @@ while (($#)); do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;
     --top) TOP="$2"; shift 2 ;;
-    small|large) REQUESTS+=("$1"); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    small|large|record-small|record-large) REQUESTS+=("$1"); shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "instructions.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
-((${#REQUESTS[@]})) || REQUESTS=(small large)
+((${#REQUESTS[@]})) || REQUESTS=(small large record-small record-large)
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind missing" >&2; exit 1; }
 BENCH="$BUILD/bench/vcf_cds_decision_bench"
 [[ -x "$BENCH" ]] || { echo "instructions.sh: $BENCH missing (run bench/run.sh first)" >&2; exit 1; }
@@ -35,11 +37,15 @@ trap 'rm -rf "$WORK"' EXIT
 python3 "$ROOT/bench/make_requests.py" "$WORK" >/dev/null
 
 for request in "${REQUESTS[@]}"; do
+  case "$request" in
+    record-*) FILTER="BM_Record/${request#record-}\$" ;;
+    *) FILTER="BM_Decision/$request\$" ;;
+  esac
   for run in short:0.05 long:0.8; do
     # Run from the source tree: the bench loads cards/ and fhir-profiles/ by relative path.
     (cd "$ROOT" && BENCH_REQUEST_DIR="$WORK" valgrind --tool=callgrind \
       --callgrind-out-file="$WORK/$request.${run%%:*}.cg" "$BENCH" \
-      --benchmark_filter="BM_Decision/$request\$" --benchmark_min_time="${run#*:}" \
+      --benchmark_filter="$FILTER" --benchmark_min_time="${run#*:}" \
       >"$WORK/$request.${run%%:*}.log" 2>&1) ||
       { cat "$WORK/$request.${run%%:*}.log" >&2; exit 1; }
   done
