@@ -142,7 +142,7 @@ concept EscapeRoom = requires(Room room, char* at, std::size_t need) {
 // escapes that byte, so text dense with specials (a card's JSON stored as a string in the audit
 // record: a quote every ~8 bytes) costs a few instructions a special byte rather than a copy
 // call for each run between them (issue #8). Cards, mostly plain Markdown and short strings, are
-// written as fast by json_plain_prefix and one copy a run (cards/json_writer.hpp).
+// written as fast by json_plain_prefix and one copy a run (common::JsonWriter).
 template <EscapeRoom Room>
 char* write_json_escaped(std::string_view text, char* out, Room& room) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
