@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <chrono>
+#include <thread>
+
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -240,6 +243,48 @@ TEST_SUITE("integration") {
     CHECK(second->body() == R"({"cards":[]})");
     // Idle keep-alive connections are closed after the idle timeout (600 ms here).
     CHECK(client.closed_within(std::chrono::milliseconds(2000)));
+  }
+
+  TEST_CASE("server: large bodies in pieces on one connection -> each read whole, in order") {
+    // The read buffer makes room for a body up to 64 KB and keeps it for the next request: bodies
+    // below and above that room, each sent in pieces with pauses (so reads happen mid-body), then
+    // two pipelined requests in one write, must all be read byte for byte.
+    auto options = test_server_options();
+    options.body_limit = 1024 * 1024;
+    ServiceUnderTest service(options);
+    const auto padded = [](std::size_t padding) {
+      return edit_json(hooks_fixture("order-select-pama.json"), [&](rapidjson::Document& doc) {
+        doc.AddMember("padding",
+                      rapidjson::Value(std::string(padding, 'x').c_str(), doc.GetAllocator()),
+                      doc.GetAllocator());
+      });
+    };
+    const auto one_card = [](const std::optional<HttpResponse>& response) {
+      REQUIRE(response);
+      CHECK(response->result_int() == 200);
+      const auto doc = json_of(*response);
+      REQUIRE(doc.IsObject());
+      CHECK(doc["cards"].Size() == 1);
+    };
+    TestClient client(service.port());
+    for (const std::size_t padding : {25'000u, 300'000u, 2'000u}) {
+      const std::string request =
+          raw_request("POST", "/cds-services/vcf-imaging-select", padded(padding));
+      const std::size_t third = request.size() / 3;
+      for (std::size_t at = 0; at < request.size(); at += third) {
+        CHECK_FALSE(client.send(request.substr(at, third)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      one_card(client.read());
+    }
+    const std::string empty = hooks_fixture("order-select-empty-coding.json");
+    CHECK_FALSE(
+        client.send(raw_request("POST", "/cds-services/vcf-imaging-select", padded(40'000)) +
+                    raw_request("POST", "/cds-services/vcf-imaging-select", empty)));
+    one_card(client.read());
+    const auto second = client.read();
+    REQUIRE(second);
+    CHECK(second->body() == R"({"cards":[]})");
   }
 
   TEST_CASE("server: Expect: 100-continue -> 100 Continue, then the body, then 200") {
