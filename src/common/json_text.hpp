@@ -32,25 +32,27 @@ inline bool is_json_special(char c) {
   return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\';
 }
 
+#if defined(__SSE2__)
+// Bit k set when byte k of `v` is special. Unsigned "c < 0x20" is min(c, 0x1f) == c.
+inline unsigned json_special_mask(__m128i v) {
+  const __m128i special = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+      _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+}
+#endif
+
 // How many bytes at the start of `text` are plain: the index of the first special byte, or
 // text.size(). Never reads outside `text`.
 inline std::size_t json_plain_prefix(std::string_view text) {
   std::size_t i = 0;
 #if defined(__SSE2__)
   // 16 bytes at a time where SSE2 is part of the ABI (every x86-64): strings in a body average
-  // ~15 bytes, so most end inside the first block. Unsigned "c < 0x20" is min(c, 0x1f) == c.
-  {
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i below_space = _mm_set1_epi8(0x1f);
-    for (; text.size() - i >= 16; i += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-      const __m128i special =
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                       _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));
-      if (const int mask = _mm_movemask_epi8(special); mask != 0) {
-        return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(mask)));
-      }
+  // ~15 bytes, so most end inside the first block.
+  for (; text.size() - i >= 16; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    if (const unsigned mask = json_special_mask(v); mask != 0) {
+      return i + static_cast<std::size_t>(std::countr_zero(mask));
     }
   }
 #endif
@@ -150,19 +152,13 @@ char* write_json_escaped(std::string_view text, char* out, Room& room) {
   std::size_t i = 0;
 #if defined(__SSE2__)
   constexpr std::size_t kStep = 16 + 6;  // most one step writes: 16 copied, or <16 and an escape
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i below_space = _mm_set1_epi8(0x1f);
   while (n - i >= 16) {
     if (static_cast<std::size_t>(room.end - out) < kStep) {
       out = room.grow(out, kStep + (n - i) + (n - i) / 8);
     }
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
-    const __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));
-    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    const unsigned mask = json_special_mask(v);
     if (mask == 0) {
       i += 16;
       out += 16;
