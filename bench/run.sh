@@ -8,6 +8,9 @@
 #   (d) rs384     vcf-cds serve --trust-issuer (RS384 JWT, one unique jti per request)
 #   (e) es384     vcf-cds serve --trust-issuer (ES384 JWT, one unique jti per request)
 # plus `openssl speed ecdsap384` for the ES384 reference and the decision micro benchmark.
+# Latency: p50/p99/p99.9 are wrk's, which it corrects for coordinated omission (a pause counts as
+# if requests had kept arriving during it); raw p99/p99.9 are the requests as measured
+# (bench/report.lua undoes the correction). The targets are judged on wrk's figures.
 #
 # usage: bench/run.sh [--duration S] [--connections N] [--wrk-threads N] [--token-cap N]
 #                     [--soak S] [--no-build] [--no-micro] [--jobs N]
@@ -50,7 +53,9 @@ fi
 mkdir -p "$OUT"
 python3 "$ROOT/bench/make_requests.py" "$OUT" >/dev/null
 RESULTS="$OUT/results.tsv"
-printf 'config\trequest\trps\tp50_ms\tp99_ms\tp999_ms\tnon2xx\tsock_err\tidle_rss_kib\tpeak_rss_kib\tload1\n' >"$RESULTS"
+printf 'config\trequest\trps\tp50_ms\tp99_ms\tp999_ms\tnon2xx\tsock_err\tidle_rss_kib\tpeak_rss_kib\tload1\traw_p99_ms\traw_p999_ms\n' >"$RESULTS"
+# report.lua needs the connection count to undo wrk's coordinated-omission correction (raw_*).
+export BENCH_CONNECTIONS="$CONNECTIONS"
 
 SERVER_PID=""
 stop_server() {
@@ -103,9 +108,10 @@ wrk_run() {
   local line; line="$(grep '^RESULT' "$OUT/wrk-$config-$request.txt")"
   field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
   local sock=$(( $(field connect_err) + $(field read_err) + $(field write_err) + $(field timeout) ))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$request" "$(field rps)" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$request" "$(field rps)" \
     "$(field p50_ms)" "$(field p99_ms)" "$(field p999_ms)" "$(field non2xx)" "$sock" \
-    "$IDLE_RSS" "$(status_kib "$SERVER_PID" VmHWM)" "$load" >>"$RESULTS"
+    "$IDLE_RSS" "$(status_kib "$SERVER_PID" VmHWM)" "$load" "$(field raw_p99_ms)" \
+    "$(field raw_p999_ms)" >>"$RESULTS"
   echo "  $config/$request: $(cut -d' ' -f2- <<<"$line") load=$load"
 }
 warm_up() {  # 1 s unmeasured, small body, no tokens
@@ -250,13 +256,15 @@ echo "== results (ratio = rps / rps of (a) for the same request; (e) also / open
 awk -F'\t' -v ov="$OPENSSL_VERIFY" 'NR == 1 {next}
   {rows[NR] = $0; if ($1 == "a-canned") base[$2] = $3}
   END {
-    printf "%-11s %-6s %9s %7s %8s %8s %9s %7s %9s %9s %5s\n", "config", "req", "req/s", "x(a)",
-      "p50 ms", "p99 ms", "p99.9 ms", "non2xx", "idle MiB", "peak MiB", "load"
+    printf "%-11s %-6s %9s %7s %8s %8s %9s %8s %9s %7s %9s %9s %5s\n", "config", "req", "req/s",
+      "x(a)", "p50 ms", "p99 ms", "p99.9 ms", "raw p99", "raw p99.9", "non2xx", "idle MiB",
+      "peak MiB", "load"
     for (i = 2; i <= NR; i++) {
       split(rows[i], f, "\t")
       extra = (f[1] == "e-es384") ? sprintf("  x(openssl verify)=%.2f", f[3] / ov) : ""
-      printf "%-11s %-6s %9.0f %7.2f %8.2f %8.2f %9.2f %7d %9.1f %9.1f %5s%s\n", f[1], f[2], f[3],
-        f[3] / base[f[2]], f[4], f[5], f[6], f[7] + f[8], f[9] / 1024, f[10] / 1024, f[11], extra
+      printf "%-11s %-6s %9.0f %7.2f %8.2f %8.2f %9.2f %8s %9s %7d %9.1f %9.1f %5s%s\n", f[1], f[2],
+        f[3], f[3] / base[f[2]], f[4], f[5], f[6], f[12], f[13], f[7] + f[8], f[9] / 1024,
+        f[10] / 1024, f[11], extra
     }
   }' "$RESULTS" | tee "$OUT/table.txt"
 echo "openssl ecdsap384 verify/s (1 core): $OPENSSL_VERIFY" | tee -a "$OUT/table.txt"
