@@ -32,7 +32,9 @@ namespace vcf_cds::audit::detail {
 // few commits that happens after the thread's checkpoint; under a steady stream the thread never
 // quite catches up, and the committing connection checkpoints the last few frames itself once
 // the WAL reaches writer_pages (64 MiB with the defaults), as SQLite would by default. That also
-// bounds the WAL if the thread fails.
+// bounds the WAL if the thread fails. It is not a hard bound: while the thread is mid-checkpoint
+// the commit's PASSIVE checkpoint is busy, and the WAL grows by what commits append until the
+// thread's fsync returns (on a slow disk, noticeably: tests/unit/audit/sqlite_store_test.cpp).
 struct CheckpointOptions {
   int start_pages = 1000;
   int writer_pages = 16000;

@@ -111,11 +111,15 @@ TEST_SUITE("audit") {
       const Health health = store->health();
       CHECK(health.wal_checkpoints > 0);
       CHECK(health.records == 300);
-      // Without checkpoints 300 commits leave well over 1,000 frames (4 MiB); the commit itself
-      // checkpoints at 16 x 8 pages, so the WAL never holds many more than that.
+      // Without checkpoints 300 commits leave ~2,300 frames (9.4 MB, measured). The commit itself
+      // checkpoints at 16 x 8 pages (~0.5 MB), unless the thread is mid-checkpoint: then the
+      // commit's PASSIVE checkpoint is busy and the WAL grows by what commits append until the
+      // thread's fsync returns. ~0.6 MB on a quiet disk; up to 1.7 MB (406 frames) measured in
+      // 50 runs with another process writing and syncing 300 MB files alongside. 1,000 frames:
+      // room for a slow disk, and still well under the WAL without checkpoints.
       MESSAGE("largest WAL ", largest_wal, " bytes; checkpoints ", health.wal_checkpoints,
               " by the thread, ", health.wal_checkpoints_in_commit, " in a commit");
-      CHECK(largest_wal < 256 * 4096);
+      CHECK(largest_wal < 1000 * (4096 + 24));  // a WAL frame: 24-byte header + page
       // The copies reached the database file while the store is open.
       MESSAGE("database file ", empty_database, " -> ", std::filesystem::file_size(database));
       CHECK(std::filesystem::file_size(database) > empty_database + 50 * 4096);
