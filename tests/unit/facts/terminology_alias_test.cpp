@@ -111,6 +111,26 @@ TEST_SUITE("facts") {
     CHECK(kinds_of(profiles(), "urn:oid:2.16.840.1.113883.6.999", "M48.56XA") == 0);
   }
 
+  TEST_CASE("aliases: VCFs coded under the ICD-10-CM OID are told apart like dotted URI codes") {
+    const vcf_cds::facts::testing::Scenario scenario("symptoms", "neither");
+    rapidjson::Document thoracic;
+    thoracic.Parse(R"({"resourceType":"Condition","id":"c2","code":{"coding":[
+        {"system":"urn:oid:2.16.840.1.113883.6.90","code":"M4854XA"}]}})");
+    rapidjson::Document lumbar_again;
+    lumbar_again.Parse(R"({"resourceType":"Condition","id":"c3","code":{"coding":[
+        {"system":"urn:oid:2.16.840.1.113883.6.90","code":"m48.56xd"}]}})");
+    auto request = scenario.request();  // c1: M48.56XA under the URI
+    request.data.conditions.push_back(&thoracic);
+    request.data.conditions.push_back(&lumbar_again);
+    const ClinicalFacts facts =
+        extract(profiles(), request, scenario.rated(), vcf_cds::facts::testing::kToday);
+    REQUIRE(facts.of(FactKind::vcf).size() == 3);
+    CHECK(facts.of(FactKind::vcf)[1].distinct_key == "M4854X@");
+    CHECK(facts.of(FactKind::vcf)[2].distinct_key == facts.of(FactKind::vcf)[0].distinct_key);
+    CHECK(facts.distinct_vcfs == 2);
+    CHECK(facts.of(FactKind::vcf)[1].source.system == "urn:oid:2.16.840.1.113883.6.90");
+  }
+
   TEST_CASE("aliases: order codes under the CPT and LOINC OIDs map to the same procedure row") {
     for (const char* system : {kCpt, kCptOid}) {
       CAPTURE(system);
