@@ -155,6 +155,42 @@ TEST_SUITE("facts") {
     CHECK(region_of(profiles(), kSctOid, "66794005") == Region::lumbar);
   }
 
+  TEST_CASE("descendants: specific SNOMED CT codes from problem lists feed their facts") {
+    using K = FactKind;
+    struct Case {
+      const char* code;
+      KindMask kinds;
+      Region region;
+    };
+    const std::vector<Case> cases = {
+        {"254837009", bits({K::malignancy}), Region::none},  // breast
+        {"399068003", bits({K::malignancy}), Region::none},  // prostate
+        {"254637007", bits({K::malignancy}), Region::none},  // NSCLC
+        {"363406005", bits({K::malignancy}), Region::none},  // colon
+        {"92818009", bits({K::malignancy}), Region::none},   // CML
+        {"372244006", bits({K::malignancy}), Region::none},  // melanoma
+        {"372130007", 0, Region::none},                      // skin, includes BCC/SCC
+        {"94602001", bits({K::malignancy, K::bone_malignancy}), Region::none},
+        {"866087009", bits({K::vcf, K::pathological_vcf, K::malignancy, K::bone_malignancy}),
+         Region::none},
+        {"203450003", bits({K::vcf, K::osteoporotic}), Region::lumbar},
+        {"311891006", bits({K::vcf, K::osteoporotic}), Region::thoracic},
+        {"11311521000119104", bits({K::vcf, K::osteoporotic}), Region::cervical},
+        {"11311641000119106", bits({K::vcf, K::osteoporotic}), Region::lumbar},  // sacral
+        {"11311601000119109", bits({K::vcf, K::osteoporotic}), Region::none},
+        {"18040001", bits({K::osteoporotic}), Region::none},   // senile osteoporosis
+        {"443165006", bits({K::osteoporotic}), Region::none},  // osteoporotic fracture
+        {"81680005", bits({K::back_pain}), Region::none},      // neck pain
+        {"23056005", bits({K::back_pain}), Region::none},      // sciatica
+        {"128196005", bits({K::back_pain}), Region::none},     // lumbar radiculopathy
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.code);
+      CHECK(kinds_of(profiles(), kSct, c.code) == c.kinds);
+      CHECK(region_of(profiles(), kSctOid, c.code) == c.region);
+    }
+  }
+
   TEST_CASE("exclusions: malignancy is C00-C96 and Z85 except non-melanoma skin cancer") {
     struct Case {
       const char* code;
