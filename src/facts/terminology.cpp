@@ -123,9 +123,14 @@ void Terminology::add_region(std::string key, Region region, bool prefix) {
 void Terminology::add_target(std::string key, MapTarget target, const Coding& source) {
   // Only a code that is orderable on its own can be suggested (not CT + 62284).
   if (target.depends_on.empty()) {
-    const int rank = system_rank(source.system);
+    // Suggested under the canonical URI, whichever alias the ConceptMap group named.
+    Coding coding = source;
+    if (const char id = system_id(source.system); id != 0) {
+      coding.system = canonicals_[static_cast<unsigned char>(id) - 1];
+    }
+    const int rank = system_rank(coding.system);
     Orderable& stored = orderable_[target.row_name][static_cast<std::size_t>(target.region)];
-    if (stored.rank < 0 || rank < stored.rank) stored = Orderable{source, rank};
+    if (stored.rank < 0 || rank < stored.rank) stored = Orderable{std::move(coding), rank};
   }
   targets_[std::move(key)].push_back(std::move(target));
 }

@@ -150,6 +150,22 @@ TEST_SUITE("facts") {
             ->system == kCpt);
   }
 
+  TEST_CASE("aliases: a ConceptMap group named by the CPT OID still suggests CPT codes") {
+    TempDir dir;
+    copy_profiles(dir);
+    edit(dir, "ConceptMap-procedure-rows.json", [](rapidjson::Document& doc) {
+      REQUIRE(std::string_view(doc["group"][0]["source"].GetString()) == kCpt);
+      doc["group"][0]["source"].SetString(rapidjson::StringRef(kCptOid));
+    });
+    const auto loaded = load_terminology(dir.path());
+    const auto coding =
+        orderable_code(*loaded, "MRI spine area of interest without IV contrast", Region::lumbar);
+    REQUIRE(coding.has_value());
+    CHECK(coding->system == kCpt);  // canonical, and ranked as CPT (before LOINC)
+    CHECK(coding->code == "72148");
+    CHECK(describe_code(*loaded, kCpt, "72148").region == Region::lumbar);
+  }
+
   TEST_CASE("aliases: a bodySite under the SNOMED CT OID gives its region") {
     CHECK(region_of(profiles(), kSct, "66794005") == Region::lumbar);
     CHECK(region_of(profiles(), kSctOid, "66794005") == Region::lumbar);
