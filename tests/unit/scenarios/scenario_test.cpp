@@ -132,4 +132,7 @@ TEST_SUITE("scenarios") {
   TEST_CASE("scenarios: edge cases from the contract -> expected variant, row and suggestions") {
     run_file("edge-cases.json");
   }
+  TEST_CASE("scenarios: real-world coding (OIDs, specific SNOMED CT, pain codes, skin cancer)") {
+    run_file("real-records.json");
+  }
 }
