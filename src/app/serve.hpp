@@ -5,10 +5,11 @@
 #include <functional>
 #include <memory>
 
+#include "app/console_api.hpp"
 #include "app/knowledge_reload.hpp"
 #include "app/metrics.hpp"
-#include "app/console_api.hpp"
 #include "app/pipeline.hpp"
+#include "common/log_limiter.hpp"
 #include "vcf_cds/audit.hpp"
 #include "vcf_cds/auth.hpp"
 #include "vcf_cds/hooks.hpp"
@@ -24,7 +25,7 @@ struct ServiceWiring {
   facts::Options fact_options;
   hooks::CallOptions call_options;
   cards::Settings card_settings;
-  std::string public_base_url;            // JWT `aud` is this + the endpoint path
+  std::string public_base_url;               // JWT `aud` is this + the endpoint path
   std::shared_ptr<auth::Verifier> verifier;  // null: no JWT checks at all
   bool allow_anonymous = false;              // --allow-unauthenticated: no token is accepted
   std::shared_ptr<audit::Store> store;       // null: nothing recorded (tests only)
@@ -32,7 +33,13 @@ struct ServiceWiring {
   std::string console_token;
   std::filesystem::path console_dir;
   std::shared_ptr<const ExampleCodes> console_examples;
-  std::function<void()> drain;               // extra work at shutdown, after the audit flush
+  std::function<void()> drain;  // extra work at shutdown, after the audit flush
+  // Time source of the log limiters below (tests inject one); empty: the steady clock.
+  common::LogLimiter::Now log_clock;
+  // Made by make_handlers: one line per window for refused tokens and for calls answered 503
+  // (an audit store outage fails every call the same way); /metrics still counts each.
+  std::shared_ptr<common::LogLimiter> refused_token_log;
+  std::shared_ptr<common::LogLimiter> unavailable_log;
 };
 
 // Discovery, service calls (hooks::call_service -> app::run_pipeline), feedback and /metrics.
