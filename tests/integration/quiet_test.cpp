@@ -8,6 +8,7 @@
 #include "integration/test_http.hpp"
 #include "support/log_capture.hpp"
 #include "unit/auth/token_factory.hpp"
+#include "unit/hooks/hooks_support.hpp"
 
 namespace {
 
@@ -32,9 +33,63 @@ double sample(const std::string& text, const std::string& name_and_labels) {
   return std::stod(text.substr(at + name_and_labels.size() + 1));
 }
 
+// An audit store in an outage: every commit fails as a lost PostgreSQL connection would.
+class DownStore : public audit::Store {
+ public:
+  Status record_consults(std::vector<audit::ConsultRecord>) override { return down(); }
+  void record_consults_async(std::vector<audit::ConsultRecord>,
+                             std::function<void(Status)> done) override {
+    done(down());
+  }
+  Status record_feedback(std::vector<audit::FeedbackRecord>) override { return down(); }
+  Result<std::vector<audit::ConsultRecord>> find_consults(const audit::Query&) override {
+    return down();
+  }
+  Result<std::vector<audit::FeedbackRecord>> find_feedback(const audit::FeedbackQuery&) override {
+    return down();
+  }
+  Result<audit::VerifyResult> verify_chain() override { return down(); }
+  audit::Health health() const override { return {}; }
+  void flush() override {}
+
+ private:
+  static Error down() {
+    return make_error(ErrorCode::unavailable, "audit", "server closed the connection");
+  }
+};
+
 }  // namespace
 
 TEST_SUITE("integration") {
+  TEST_CASE("quiet: audit store down, 200 calls -> each answered 503, one log line per window") {
+    std::chrono::steady_clock::time_point now{};
+    app::ServiceWiring wiring;
+    wiring.knowledge = std::make_shared<app::KnowledgeHolder>(shared_knowledge());
+    wiring.store = std::make_shared<DownStore>();
+    wiring.log_clock = [&] { return now; };
+    const http::Handlers handlers = app::make_handlers(std::move(wiring));
+    const http::Offload inline_offload = [](std::function<void()> work) { work(); };
+
+    LogCapture capture;
+    int unavailable = 0;
+    const auto call = [&] {
+      handlers.call_async("vcf-imaging-select", hooks_fixture("order-select-pama.json"), {},
+                          inline_offload, [&](Result<std::string> result) {
+                            if (!result && result.error().code == ErrorCode::unavailable) {
+                              ++unavailable;
+                            }
+                          });
+    };
+    for (int i = 0; i < 200; ++i) call();
+    now += 11s;
+    call();
+    const std::string log = capture.stop();
+    INFO(log);
+    CHECK(unavailable == 201);  // every caller is told, whatever the log says
+    CHECK(count_of(log, ": 503 (") == 2);
+    CHECK(count_of(log, "(and 199 more like it since the last such line)") == 1);
+  }
+
   TEST_CASE("quiet: 1,000 refused tokens -> one log line per window, every one counted") {
     std::chrono::steady_clock::time_point now{};
     app::ServiceWiring wiring;
