@@ -136,6 +136,23 @@ TEST_SUITE("integration") {
     CHECK(consults[0].facts.find("readInPart") == std::string::npos);
   }
 
+  TEST_CASE("call's time budget shorter than the FHIR timeout -> the GET ends with it, 412") {
+    FhirTestServer fhir;
+    ServiceExtras extras;
+    extras.fhir_budget_time = std::chrono::milliseconds(200);
+    // The per-GET timeout alone would wait 10 s and say nothing of the budget.
+    ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(10'000), extras);
+    auto response = exchange(service.port(), "POST", "/cds-services/vcf-imaging-select",
+                             fallback_body(fhir.base("/stalled")));
+    REQUIRE(response);
+    INFO(response->body());
+    CHECK(response->result_int() == 412);
+    const auto doc = parsed(*response);
+    REQUIRE(doc.IsObject());
+    CHECK(std::string(doc["issue"][0]["expression"][0].GetString()) == "prefetch.patient");
+    CHECK(response->body().find("budget: time (200 ms)") != std::string::npos);
+  }
+
   TEST_CASE("call's byte budget smaller than the FHIR answers -> 412 naming bytes") {
     FhirTestServer fhir;
     ServiceExtras extras;
