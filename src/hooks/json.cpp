@@ -166,10 +166,22 @@ class LimitedHandler {
       if (it != sorted_.end()) duplicate = *it;
     }
     if (!duplicate) return true;
-    const std::string path = path_to(*duplicate);
-    error = make_error(ErrorCode::bad_request, path,
-                       "JSON object has the member '" + std::string(*duplicate) + "' twice");
+    const std::string path = clipped(path_to(*duplicate));
+    error =
+        make_error(ErrorCode::bad_request, path,
+                   "JSON object has the member '" + clipped(std::string(*duplicate)) + "' twice");
     return false;
+  }
+
+  // Names come from the body: an answer echoes at most the first 200 bytes of one (cut on a
+  // UTF-8 character boundary; the body was validated), not a megabyte-long key.
+  static std::string clipped(std::string text) {
+    constexpr std::size_t kMax = 200;
+    if (text.size() <= kMax) return text;
+    std::size_t end = kMax;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text.resize(end);
+    return text + "…";
   }
 
   // "context.draftOrders.entry[].resource.id": the member names leading to `key` (the last

@@ -51,6 +51,14 @@ TEST_SUITE("hooks") {
     }
   }
 
+  TEST_CASE("parse_json: a very long duplicate name -> named, clipped to 200 bytes") {
+    const std::string name = std::string(199, 'k') + "é" + std::string(5000, 'x');
+    const Status status = parse("{\"" + name + "\":1,\"" + name + "\":2}");
+    REQUIRE_FALSE(status.has_value());
+    CHECK(status.error().field == std::string(199, 'k') + "…");  // never half a character
+    CHECK(status.error().message.size() < 300);
+  }
+
   TEST_CASE("parse_json: same name in sibling or nested objects, many distinct names -> ok") {
     for (const std::string& body :
          {std::string(R"({"id":"a","x":{"id":"b"},"y":[{"id":"c"},{"id":"d"}]})"),
