@@ -7,6 +7,7 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -23,12 +24,29 @@ namespace vcf_cds::hooks {
 enum class Hook { order_select, order_sign };
 std::string_view to_string(Hook hook);
 
+// Why a prefetch key's data is incomplete.
+enum class PartialReason {
+  page_limit,    // the search had more pages than PrefetchOptions::max_pages
+  other_origin,  // a Bundle `next` link pointed at another origin: not followed (token stays)
+  budget,        // the call's FHIR fallback budget (time or bytes) ran out
+  unavailable,   // an optional key could not be fetched at all
+};
+std::string_view to_string(PartialReason reason);
+
+struct PartialRead {
+  std::string key;  // the prefetch key, e.g. "conditions"
+  PartialReason reason = PartialReason::page_limit;
+};
+
 // FHIR resources the decision reads, borrowed from the request (or from fetched Bundles).
 struct ClinicalData {
   const rapidjson::Value* patient = nullptr;  // null: no Patient available (adult assumed)
   std::vector<const rapidjson::Value*> conditions;
   std::vector<const rapidjson::Value*> procedures;
   std::vector<const rapidjson::Value*> observations;
+  // Keys whose data was read only in part (paging stopped early, an optional key unreadable):
+  // the decision was made on part of the record, and the card and the audit say so.
+  std::vector<PartialRead> partial;
 };
 
 struct HookRequest {
@@ -134,16 +152,66 @@ struct FhirResponse {
 
 // How the hooks stage reads the client's FHIR server; implemented with Beast in src/http and by
 // fakes in tests. Blocking; called from worker threads, so implementations must be thread-safe.
+// What is left of a call's FHIR fallback budget when a GET starts.
+struct FetchLimits {
+  std::chrono::milliseconds time{0};  // the GET may take at most this long
+  std::size_t bytes = 0;              // and its body may be at most this large
+};
+
 class FhirFetcher {
  public:
   virtual ~FhirFetcher() = default;
   // `bearer_token` empty: unauthenticated GET. Errors: unavailable (connect, TLS, timeout, size).
   virtual Result<FhirResponse> get(std::string_view url, std::string_view bearer_token) = 0;
+  // The same GET, held to `limits` as well as to the fetcher's own per-GET limits. A body over
+  // `limits.bytes` (when that is the tighter limit) is payload_too_large. The default ignores
+  // the limits (test fakes answer at once); prefetch checks time and bytes after each GET too.
+  virtual Result<FhirResponse> get_within(std::string_view url, std::string_view bearer_token,
+                                          const FetchLimits& limits) {
+    (void)limits;
+    return get(url, bearer_token);
+  }
 };
+
+// The FHIR servers (origins) the service may send a request, and so the bearer token, to.
+// An entry is `http[s]://host[:port]` (the scheme's default port when absent) or
+// `http[s]://host:*` (any port). Host names compare case-insensitively and exactly: no
+// wildcards, no resolution. Empty: no server is allowed, so missing prefetch is never fetched.
+class FhirServerAllowList {
+ public:
+  FhirServerAllowList() = default;
+  // Errors: bad_request naming the entry that is not an origin.
+  static Result<FhirServerAllowList> parse(const std::vector<std::string>& entries);
+  // Whether `url` (a fhirServer value, a page or a `next` link) is on an allowed origin.
+  bool allows(std::string_view url) const;
+  bool empty() const { return origins_.empty(); }
+
+  struct Origin {
+    bool tls = false;
+    std::string host;  // lower case; IPv6 without brackets
+    std::string port;  // digits, or "*" in an entry for any port
+  };
+
+ private:
+  std::vector<Origin> origins_;
+};
+
+// The origin of `url`, or nullopt when it is not a plain http(s) URL (credentials, odd host
+// characters, a bad port). `any_port`: accept `:*` (allow-list entries only).
+std::optional<FhirServerAllowList::Origin> parse_origin(std::string_view url,
+                                                        bool any_port = false);
+
+using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
 
 struct PrefetchOptions {
   int max_pages = 20;  // Bundle `next` links followed per key (the first page included)
   JsonLimits limits;
+  FhirServerAllowList fhir_servers;  // where fallback GETs may go; empty: nowhere
+  // One call's fallback across all pages and keys: total time and total response bytes. A
+  // required key that runs out is a 412 naming what ran out; an optional one is read in part.
+  std::chrono::milliseconds budget_time{5'000};
+  std::size_t budget_bytes = 32 * 1024 * 1024;
+  SteadyNow now = [] { return std::chrono::steady_clock::now(); };  // injected in tests
 };
 
 // What a prefetch value tells the service (CDS Hooks 2.0 "Prefetch"): `provided` data,
@@ -162,14 +230,17 @@ std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
                                                const rapidjson::Value* prefetch);
 
 // Fills `consult.request.data` from prefetch, fetching missing keys from fhirServer and
-// following `next` links. Errors: precondition_failed naming "prefetch.<key>" when a required
-// key is neither sent nor fetchable (no fhirServer, transport error, 401/403/5xx, bad JSON).
+// following `next` links, within the call's budget (PrefetchOptions). Errors:
+// precondition_failed naming "fhirServer" when a required key would have to be fetched from a
+// server that is not on the allow-list (refused before any connection), or "prefetch.<key>"
+// when a required key is neither sent nor fetchable (no fhirServer, transport error, 401/403/5xx,
+// bad JSON, the budget ran out). Data read in part is listed in `request.data.partial`.
 Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchOptions& options);
 
 // Whether complete_prefetch could GET from the FHIR server for `consult`: a key is missing or a
-// prefetched page has a next link, and there is a fhirServer. Never blocks; a caller that must
-// not wait runs the decision elsewhere when this is true.
-bool prefetch_may_fetch(const Consult& consult);
+// prefetched page has a next link, and there is an allowed fhirServer. Never blocks; a caller
+// that must not wait runs the decision elsewhere when this is true.
+bool prefetch_may_fetch(const Consult& consult, const PrefetchOptions& options);
 
 // ---- service call ---------------------------------------------------------------------------
 

@@ -89,6 +89,9 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{30'000};    // body, and each response write
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::string cors_origin = "*";
+  // Open connections at most; one more is answered 503 (plain HTTP; TLS: closed) and closed at
+  // once, so a flood of idle sockets cannot exhaust file descriptors. 0: no cap.
+  std::size_t max_connections = 1000;
   // PEM files for native HTTPS (TLS 1.2+); both empty: plain HTTP, e.g. behind a TLS proxy.
   std::string tls_cert_file;  // certificate chain, leaf first
   std::string tls_key_file;
@@ -148,6 +151,8 @@ struct Handlers {
   std::function<void(RouteKind kind, std::string_view service_id, unsigned status,
                      std::chrono::steady_clock::duration duration)>
       observe;
+  // A connection refused at ServerOptions::max_connections. On the accepting thread: cheap.
+  std::function<void()> connection_refused;
 };
 
 class Server {
@@ -188,8 +193,21 @@ class FhirClient : public hooks::FhirFetcher {
   explicit FhirClient(FhirClientOptions options);
   ~FhirClient() override;
   Result<hooks::FhirResponse> get(std::string_view url, std::string_view bearer_token) override;
+  // The tighter of these options and `limits`; a body over `limits.bytes` (when that is the
+  // tighter) is payload_too_large.
+  Result<hooks::FhirResponse> get_within(std::string_view url, std::string_view bearer_token,
+                                         const hooks::FetchLimits& limits) override;
+
+  // What one GET is held to.
+  struct GetLimits {
+    std::chrono::milliseconds timeout;
+    std::size_t max_bytes;
+    bool budget_bytes;  // max_bytes is the caller's budget, not this client's own limit
+  };
 
  private:
+  Result<hooks::FhirResponse> fetch(std::string_view url, std::string_view bearer_token,
+                                    const GetLimits& limits);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

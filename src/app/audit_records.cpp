@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "cards/detail.hpp"
 #include "common/json_write.hpp"
 #include "common/time.hpp"
 
@@ -25,8 +26,10 @@ std::string_view tri(facts::Tri value) {
   return "unknown";
 }
 
-// The facts as the decision saw them, each with the resources it came from.
-std::string facts_json(const facts::ClinicalFacts& f) {
+// The facts as the decision saw them, each with the resources it came from, and (only when
+// it happened) which of the patient's data was read in part.
+std::string facts_json(const facts::ClinicalFacts& f,
+                       const std::vector<hooks::PartialRead>& partial) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
@@ -59,8 +62,15 @@ std::string facts_json(const facts::ClinicalFacts& f) {
   key_str(w, "vcfRegion", facts::to_string(f.vcf_region));
   w.Key("evidence");
   w.StartArray();
+  std::vector<std::pair<facts::FactKind, std::size_t>> omitted;
   for (std::size_t k = 0; k < facts::kFactKindCount; ++k) {
-    for (const auto& e : f.evidence[k]) {
+    // The newest few, as the card shows them; the rest only counted (evidenceOmitted).
+    const auto shown = cards::newest_evidence(f.evidence[k]);
+    if (shown.size() < f.evidence[k].size()) {
+      omitted.emplace_back(static_cast<facts::FactKind>(k), f.evidence[k].size() - shown.size());
+    }
+    for (const auto* shown_evidence : shown) {
+      const auto& e = *shown_evidence;
       w.StartObject();
       key_str(w, "fact", facts::to_string(static_cast<facts::FactKind>(k)));
       key_str(w, "reference", e.source.reference);
@@ -73,6 +83,29 @@ std::string facts_json(const facts::ClinicalFacts& f) {
     }
   }
   w.EndArray();
+  if (!omitted.empty()) {
+    w.Key("evidenceOmitted");
+    w.StartObject();
+    for (const auto& [kind, count] : omitted) {
+      w.Key(std::string(facts::to_string(kind)).c_str());
+      w.Uint64(count);
+    }
+    w.EndObject();
+  }
+  if (!partial.empty()) {
+    // Decided on part of the record: the flag and what was missing, as the card said.
+    w.Key("readInPart");
+    w.Bool(true);
+    w.Key("partialReads");
+    w.StartArray();
+    for (const auto& read : partial) {
+      w.StartObject();
+      key_str(w, "key", read.key);
+      key_str(w, "reason", hooks::to_string(read.reason));
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -179,7 +212,7 @@ std::vector<audit::ConsultRecord> consult_records(const ConsultOutcome& outcome,
       r.rating = d.headline.row->rating;
       r.median = d.headline.row->median;
     }
-    r.facts = facts_json(d.facts);
+    r.facts = facts_json(d.facts, request.data.partial);
     r.candidates = candidates_json(d);
     r.assumptions = assumptions_json(d);
     r.card_uuid = ids.card_uuid;

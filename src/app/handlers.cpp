@@ -45,6 +45,12 @@ void finish_call(const ServiceWiring& wiring, const PendingCall& call, Result<st
     for (const auto& labels : call.decision_labels) wiring.metrics->count_decision_labels(labels);
     // The log line names the recorded consults, so an operator can find them in the trail.
     spdlog::info("call {}: 200 in {} ms, consults [{}]", call.service_id, ms, call.consult_ids);
+  } else if (result.error().code == ErrorCode::unavailable) {
+    // An outage (the audit store) fails every call alike: one line per window, with the count.
+    if (const auto left_out = wiring.unavailable_log->admit()) {
+      spdlog::warn("call {}: 503 ({}) in {} ms, consults []{}", call.service_id,
+                   result.error().message, ms, common::LogLimiter::left_out(*left_out));
+    }
   } else {
     spdlog::info("call {}: {} ({}) in {} ms, consults []", call.service_id,
                  http::to_http_status(result.error().code), result.error().message, ms);
@@ -111,6 +117,10 @@ void decide_and_record(const std::shared_ptr<const ServiceWiring>& shared,
 
 http::Handlers make_handlers(ServiceWiring wiring) {
   if (!wiring.metrics) wiring.metrics = std::make_shared<Metrics>();
+  wiring.refused_token_log =
+      std::make_shared<common::LogLimiter>(std::chrono::seconds(10), wiring.log_clock);
+  wiring.unavailable_log =
+      std::make_shared<common::LogLimiter>(std::chrono::seconds(10), wiring.log_clock);
   if (wiring.fetcher) {
     wiring.fetcher = std::make_shared<CountingFetcher>(wiring.fetcher, wiring.metrics);
   }
@@ -124,8 +134,12 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       const std::string aud = audience(*shared, kind, id);
       auto identity = shared->verifier->verify(authorization, aud);
       if (!identity) {
-        // The reason, never the token (CDS Hooks best practice: 401 with no detail).
-        spdlog::warn("401 for {}: {} ({})", aud, identity.error().field, identity.error().message);
+        // The reason, never the token (CDS Hooks best practice: 401 with no detail); a flood of
+        // bad tokens gives one line per window, the metric counts every one.
+        if (const auto left_out = shared->refused_token_log->admit()) {
+          spdlog::warn("401 for {}: {} ({}){}", aud, identity.error().field,
+                       identity.error().message, common::LogLimiter::left_out(*left_out));
+        }
         shared->metrics->count_jwt_failure(identity.error().field);
         return std::move(identity).error();
       }
@@ -143,7 +157,8 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     const ScopedLogContext log_context(call->request_id, call->service_id);
     auto consult = hooks::parse_call(id, std::move(body), shared->call_options);
     if (!consult) return finish_call(*shared, *call, std::move(consult).error(), done);
-    if (!hooks::prefetch_may_fetch(**consult) && !checks_repeats(*shared, (*consult)->request)) {
+    if (!hooks::prefetch_may_fetch(**consult, shared->call_options.prefetch) &&
+        !checks_repeats(*shared, (*consult)->request)) {
       return decide_and_record(shared, call, **consult, caller, done);
     }
     // The decision may wait for the FHIR server: not on a compute thread. (The server answers
@@ -231,6 +246,9 @@ http::Handlers make_handlers(ServiceWiring wiring) {
                                                  unsigned status,
                                                  std::chrono::steady_clock::duration duration) {
     metrics->observe_request(kind, id, status, duration);
+  };
+  handlers.connection_refused = [metrics = shared->metrics] {
+    metrics->count_connection_refused();
   };
   // "Flush audit": runs after the last in-flight request finished.
   handlers.drain = [shared] {

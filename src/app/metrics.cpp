@@ -133,6 +133,10 @@ void Metrics::count_fhir_fetch_error() {
   fhir_fetch_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::count_connection_refused() {
+  connections_refused_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::count_reload(bool ok) {
   (ok ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed);
 }
@@ -174,6 +178,10 @@ std::string Metrics::render(const ScrapeSources& sources) const {
          "FHIR GETs that failed or answered a non-2xx status.");
   sample(out, "vcf_cds_fhir_fetch_errors_total", "",
          static_cast<double>(fhir_fetch_errors_.load(std::memory_order_relaxed)));
+  header(out, "vcf_cds_connections_refused_total", "counter",
+         "Connections refused because --max-connections were open.");
+  sample(out, "vcf_cds_connections_refused_total", "",
+         static_cast<double>(connections_refused_.load(std::memory_order_relaxed)));
   header(out, "vcf_cds_knowledge_reloads_total", "counter", "Knowledge reloads (SIGHUP).");
   sample(out, "vcf_cds_knowledge_reloads_total", "result=\"ok\"",
          static_cast<double>(reloads_ok_.load(std::memory_order_relaxed)));
@@ -212,6 +220,16 @@ std::string Metrics::render(const ScrapeSources& sources) const {
 Result<hooks::FhirResponse> CountingFetcher::get(std::string_view url,
                                                  std::string_view bearer_token) {
   auto response = inner_->get(url, bearer_token);
+  if (!response || response->status < 200 || response->status >= 300) {
+    metrics_->count_fhir_fetch_error();
+  }
+  return response;
+}
+
+Result<hooks::FhirResponse> CountingFetcher::get_within(std::string_view url,
+                                                        std::string_view bearer_token,
+                                                        const hooks::FetchLimits& limits) {
+  auto response = inner_->get_within(url, bearer_token, limits);
   if (!response || response->status < 200 || response->status >= 300) {
     metrics_->count_fhir_fetch_error();
   }

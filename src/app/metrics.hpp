@@ -55,6 +55,7 @@ class Metrics {
   void count_jwt_failure(std::string_view reason);
   void count_fhir_fetch_error();
   void count_reload(bool ok);
+  void count_connection_refused();
 
   // The whole exposition text.
   std::string render(const ScrapeSources& sources) const;
@@ -73,6 +74,7 @@ class Metrics {
   std::atomic<std::uint64_t> fhir_fetch_errors_{0};
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_failed_{0};
+  std::atomic<std::uint64_t> connections_refused_{0};
   mutable std::mutex mutex_;  // guards the maps below
   LabelCounts requests_;
   LabelCounts decisions_;
@@ -85,6 +87,8 @@ class CountingFetcher : public hooks::FhirFetcher {
   CountingFetcher(std::shared_ptr<hooks::FhirFetcher> inner, std::shared_ptr<Metrics> metrics)
       : inner_(std::move(inner)), metrics_(std::move(metrics)) {}
   Result<hooks::FhirResponse> get(std::string_view url, std::string_view bearer_token) override;
+  Result<hooks::FhirResponse> get_within(std::string_view url, std::string_view bearer_token,
+                                         const hooks::FetchLimits& limits) override;
 
  private:
   std::shared_ptr<hooks::FhirFetcher> inner_;

@@ -131,6 +131,7 @@ int run_serve(int argc, char** argv) {
   server_options.worker_threads = config.worker_threads;
   server_options.compute_threads = config.compute_threads;
   server_options.body_limit = config.body_limit;
+  server_options.max_connections = config.max_connections;
   server_options.cors_origin = config.cors_origin;
   server_options.tls_cert_file = config.tls_cert;
   server_options.tls_key_file = config.tls_key;
@@ -149,6 +150,21 @@ int run_serve(int argc, char** argv) {
   wiring.fetcher = fetcher;
   wiring.fact_options.new_window = std::chrono::days(config.new_window_days);
   wiring.repeat_window = std::chrono::hours(config.repeat_window_hours);
+  {
+    auto allowed = hooks::FhirServerAllowList::parse(config.fhir_server_allow);
+    if (!allowed) {
+      std::cerr << "vcf-cds serve: --fhir-server-allow: " << allowed.error().message << '\n';
+      return 1;
+    }
+    wiring.call_options.prefetch.fhir_servers = std::move(*allowed);
+    wiring.call_options.prefetch.budget_time = std::chrono::milliseconds(config.fhir_budget_ms);
+    wiring.call_options.prefetch.budget_bytes = config.fhir_budget_bytes;
+    if (config.fhir_server_allow.empty()) {
+      spdlog::warn(
+          "no --fhir-server-allow: data missing from prefetch is never fetched (412 when the "
+          "decision needs it)");
+    }
+  }
   wiring.card_settings.qcdsm_id = config.qcdsm_id;
   wiring.card_settings.canonical_base = config.canonical_base;
   wiring.card_settings.evidence_base = config.evidence_base_url;

@@ -9,6 +9,7 @@
 #include "app/knowledge_reload.hpp"
 #include "app/metrics.hpp"
 #include "app/pipeline.hpp"
+#include "common/log_limiter.hpp"
 #include "vcf_cds/audit.hpp"
 #include "vcf_cds/auth.hpp"
 #include "vcf_cds/hooks.hpp"
@@ -41,6 +42,12 @@ struct ServiceWiring {
   std::function<std::chrono::system_clock::time_point()> clock = [] {
     return std::chrono::system_clock::now();
   };
+  // Time source of the log limiters below (tests inject one); empty: the steady clock.
+  common::LogLimiter::Now log_clock;
+  // Made by make_handlers: one line per window for refused tokens and for calls answered 503
+  // (an audit store outage fails every call the same way); /metrics still counts each.
+  std::shared_ptr<common::LogLimiter> refused_token_log;
+  std::shared_ptr<common::LogLimiter> unavailable_log;
 };
 
 // Discovery, service calls (hooks::call_service -> app::run_pipeline), feedback and /metrics.

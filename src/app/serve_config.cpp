@@ -31,6 +31,8 @@ po::options_description describe_options(ServeConfig& c) {
        "server, so many more than cores keep such waits from queueing each other; also "
        "feedback and the console")
       ("body-limit", po::value(&c.body_limit)->default_value(1024 * 1024), "max request body, bytes")
+      ("max-connections", po::value(&c.max_connections)->default_value(1000),
+       "open connections at most; one more gets 503 and is closed (0: no cap)")
       ("knowledge", po::value(&c.knowledge)->default_value("cards/criteria.json"), "criteria file")
       ("profiles", po::value(&c.profiles)->default_value("fhir-profiles"), "FHIR profiles folder")
       ("card-text", po::value(&c.card_text)->default_value("cards/templates"), "card wording folder")
@@ -43,6 +45,13 @@ po::options_description describe_options(ServeConfig& c) {
        "order-sign shows no second card for an order order-select rated the same way this "
        "recently (0: off)")
       ("fhir-timeout-ms", po::value(&c.fhir_timeout_ms)->default_value(3000), "per FHIR GET")
+      ("fhir-server-allow", po::value(&c.fhir_server_allow)->composing(),
+       "ORIGIN (http[s]://host[:port], or host:* for any port) a call's fhirServer may name for "
+       "the prefetch fallback (repeatable); none: missing prefetch is never fetched")
+      ("fhir-budget-ms", po::value(&c.fhir_budget_ms)->default_value(5000),
+       "total time one call may spend fetching from the FHIR server (all pages and keys)")
+      ("fhir-budget-bytes", po::value(&c.fhir_budget_bytes)->default_value(32 * 1024 * 1024),
+       "total FHIR response bytes one call may read (all pages and keys)")
       ("header-timeout-ms", po::value(&c.header_timeout_ms)->default_value(10'000),
        "first byte to end of request headers")
       ("read-timeout-ms", po::value(&c.read_timeout_ms)->default_value(30'000),
@@ -120,8 +129,9 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
     throw UsageError("--log-format must be json, text or auto");
   }
   if (config.threads == 0 || config.worker_threads == 0 || config.body_limit == 0 ||
-      config.fhir_timeout_ms <= 0 || config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 ||
-      config.idle_timeout_ms <= 0 || config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
+      config.fhir_timeout_ms <= 0 || config.fhir_budget_ms <= 0 || config.fhir_budget_bytes == 0 ||
+      config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 || config.idle_timeout_ms <= 0 ||
+      config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
     throw UsageError("--threads, --body-limit, --new-window-days and timeouts must be positive");
   }
   if (config.repeat_window_hours < 0) throw UsageError("--repeat-window-hours must be 0 or more");

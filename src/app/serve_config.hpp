@@ -25,9 +25,13 @@ struct ServeConfig {
   unsigned worker_threads = 64;
   unsigned compute_threads = 0;  // 0: as many as `threads`
   std::size_t body_limit = 0;
+  std::size_t max_connections = 1000;  // 0: no cap
   int new_window_days = 90;
   int repeat_window_hours = 24;
   int fhir_timeout_ms = 3000;
+  std::vector<std::string> fhir_server_allow;  // origins; empty: no prefetch fallback
+  int fhir_budget_ms = 5000;
+  std::size_t fhir_budget_bytes = 32 * 1024 * 1024;
   int header_timeout_ms = 10'000;
   int read_timeout_ms = 30'000;
   int idle_timeout_ms = 60'000;

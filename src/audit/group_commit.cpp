@@ -159,7 +159,9 @@ void GroupCommitter::run() {
 
 void GroupCommitter::commit_batch(std::vector<Ticket>& tickets) {
   if (std::string reason = committer_->broken_reason(); !reason.empty()) {
-    spdlog::error("audit store broken: {}", reason);
+    if (const auto left_out = failure_log_.admit()) {
+      spdlog::error("audit store broken: {}{}", reason, common::LogLimiter::left_out(*left_out));
+    }
     {
       std::lock_guard lock(mutex_);
       broken_ = reason;
@@ -194,7 +196,10 @@ void GroupCommitter::commit_batch(std::vector<Ticket>& tickets) {
     }
   }
   if (!status) {
-    spdlog::error("audit commit of {} records failed: {}", batch.size(), status.error().message);
+    if (const auto left_out = failure_log_.admit()) {
+      spdlog::error("audit commit of {} records failed: {}{}", batch.size(), status.error().message,
+                    common::LogLimiter::left_out(*left_out));
+    }
     // Whatever the database said, the caller's answer is 503: the consult was not recorded.
     fail_all(tickets, unavailable(status.error().message));
     return;

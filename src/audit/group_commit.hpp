@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "audit/record.hpp"
+#include "common/log_limiter.hpp"
 #include "vcf_cds/audit.hpp"
 
 namespace vcf_cds::audit::detail {
@@ -111,6 +112,8 @@ class GroupCommitter {
 
   std::unique_ptr<Committer> committer_;
   const Limits limits_;
+  // An outage fails batch after batch alike: one error line per window, with the count.
+  common::LogLimiter failure_log_;
   mutable std::mutex mutex_;
   std::condition_variable work_;  // writer: queue non-empty or stopping
   std::condition_variable idle_;  // flush: queue empty and writer idle

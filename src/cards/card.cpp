@@ -183,7 +183,9 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "indicator",
           CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
   std::string& detail = rendered_text_buffer();
-  render_detail(text, d, alternatives, *parts, detail);
+  render_detail(
+      text, d, alternatives, *parts, detail,
+      in.request != nullptr ? in.request->data.partial : std::vector<hooks::PartialRead>{});
   key_str(w, "detail", detail);
   w.Key("source");
   w.StartObject();

@@ -93,6 +93,7 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   text->create_description = r.templ("createDescription");
   text->update_description = r.templ("updateDescription");
   text->pubmed_url = r.templ("pubmedUrl");
+  text->older_sources = r.templ("olderSources");
   const auto& source = r.member(doc, "source", {});
   text->source_label = r.text(source, "label", "source.");
   text->source_url = r.text(source, "url", "source.");
@@ -105,6 +106,10 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   text->population = r.map("population", {"adult", "pediatric"});
   text->alternative_not_orderable = r.text(doc, "alternativeNotOrderable");
   text->evidence_link_label = r.text(doc, "evidenceLinkLabel");
+  text->partial_read_keys =
+      r.map("partialReadKeys", {"patient", "conditions", "procedures", "observations"});
+  text->partial_read_reasons = r.map(
+      "partialReadReasons", {"page-limit", "next-link-to-other-origin", "budget", "unavailable"});
 
   const auto& reasons = r.member(doc, "overrideReasons", {});
   if (!reasons.IsArray() || reasons.Empty()) r.fail("overrideReasons", "must be a non-empty array");

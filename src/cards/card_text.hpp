@@ -26,6 +26,7 @@ class CardText {
   Template create_description;
   Template update_description;
   Template pubmed_url;
+  Template older_sources;  // after a fact's newest sources: how many more records it has
   std::string source_label;
   std::string source_url;
   std::map<std::string, std::string, std::less<>> indicator;    // by category
@@ -36,6 +37,10 @@ class CardText {
   std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
   std::string alternative_not_orderable;
   std::string evidence_link_label;  // the card's `links` entry to the evidence page
+  // "Decided on part of the record": what was read in part (by prefetch key) and why (by
+  // hooks::to_string(PartialReason)).
+  std::map<std::string, std::string, std::less<>> partial_read_keys;
+  std::map<std::string, std::string, std::less<>> partial_read_reasons;
   std::vector<OverrideReason> override_reasons;
   std::string score_system;
   std::array<std::string, 9> score_codes;  // rating n -> score_codes[n-1]

@@ -1,5 +1,6 @@
 #include "cards/detail.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -74,6 +75,27 @@ void append_source(std::string& out, const facts::Evidence& evidence) {
   }
 }
 
+}  // namespace
+
+std::vector<const facts::Evidence*> newest_evidence(const std::vector<facts::Evidence>& evidence,
+                                                    std::size_t keep) {
+  std::vector<const facts::Evidence*> chosen;
+  chosen.reserve(std::min(keep, evidence.size()));
+  for (const auto& e : evidence) chosen.push_back(&e);
+  if (chosen.size() <= keep) return chosen;
+  // Undated first, then newest; ties keep record order.
+  const auto newer = [](const facts::Evidence* a, const facts::Evidence* b) {
+    if (!a->date || !b->date) return !a->date && b->date;
+    return *a->date > *b->date;
+  };
+  std::stable_sort(chosen.begin(), chosen.end(), newer);
+  chosen.resize(keep);
+  std::sort(chosen.begin(), chosen.end());  // back to record order (one vector: by address)
+  return chosen;
+}
+
+namespace {
+
 void add_row_fields(TemplateData& data, const criteria::VariantMatch& match) {
   data.set("variant", match.variant->number);
   data.set_ref("category", criteria::to_string(match.row->category));
@@ -135,7 +157,7 @@ std::string render_summary(const CardText& text, const Decision& decision) {
 
 void render_detail(const CardText& text, const Decision& decision,
                    const std::vector<Alternative>& alternatives, const RowParts& row_parts,
-                   std::string& out) {
+                   std::string& out, std::span<const hooks::PartialRead> partial) {
   const ProcedureRow& row = *decision.headline.row;
   const auto& f = decision.facts;
   // Borrowed text (set_ref) is from the knowledge base, the card text or the decision: all
@@ -149,15 +171,27 @@ void render_detail(const CardText& text, const Decision& decision,
   data.set("median", row.median);
   data.set_ref("soe", row.soe);
   data.set("firm", decision.firm && decision.candidates.size() > 1);
+  for (const auto& read : partial) {
+    data.add("partial")
+        .set_ref("what", CardText::word(text.partial_read_keys, read.key))
+        .set_ref("why", CardText::word(text.partial_read_reasons, hooks::to_string(read.reason)));
+  }
 
   for (std::size_t k = 0; k < facts::kFactKindCount; ++k) {
     const auto kind = static_cast<facts::FactKind>(k);
     const auto& evidence = f.of(kind);
     if (evidence.empty()) continue;
     std::string sources;
-    for (const auto& e : evidence) {
+    const auto shown = newest_evidence(evidence);
+    for (const auto* e : shown) {
       if (!sources.empty()) sources += "; ";
-      append_source(sources, e);
+      append_source(sources, *e);
+    }
+    if (shown.size() < evidence.size()) {
+      TemplateData more;
+      more.set("count", std::to_string(evidence.size() - shown.size()));
+      sources += "; ";
+      sources += text.older_sources.render(more);
     }
     data.add("why")
         .set_ref("fact", CardText::word(text.facts, facts::to_string(kind)))

@@ -1,6 +1,8 @@
 // Builds the template data for one card from a decision (CONTRACT §5 detail contents).
 #pragma once
 
+#include <span>
+
 #include "cards/card_text.hpp"
 #include "cards/prepared_rows.hpp"
 #include "vcf_cds/criteria.hpp"
@@ -23,13 +25,22 @@ std::vector<Alternative> usually_appropriate_alternatives(const criteria::Decisi
                                                           const facts::Terminology& terminology,
                                                           facts::Region region);
 
+// A fact's sources, bounded: a patient with thousands of matching records would otherwise list
+// every one in every card and audit record. At most `keep` of `evidence`, the newest (undated
+// ones first: like the order's own reasons, they count as new), shown in their original order;
+// the rest is only counted (evidence.size() minus the result's size).
+inline constexpr std::size_t kSourcesShown = 5;
+std::vector<const facts::Evidence*> newest_evidence(const std::vector<facts::Evidence>& evidence,
+                                                    std::size_t keep = kSourcesShown);
+
 // Region for suggestions: the order's code or bodySite, else the VCF's site (CONTRACT §7).
 facts::Region suggestion_region(const criteria::Decision& decision);
 
 std::string render_summary(const CardText& text, const criteria::Decision& decision);
-// Appends the card's Markdown detail to `out`.
+// Appends the card's Markdown detail to `out`. `partial`: the request's data read only in part
+// (hooks::ClinicalData::partial), said near the top so the clinician weighs the answer.
 void render_detail(const CardText& text, const criteria::Decision& decision,
                    const std::vector<Alternative>& alternatives, const RowParts& row_parts,
-                   std::string& out);
+                   std::string& out, std::span<const hooks::PartialRead> partial = {});
 
 }  // namespace vcf_cds::cards

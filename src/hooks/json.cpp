@@ -2,9 +2,12 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/json_text.hpp"
 #include "common/utf8.hpp"
@@ -67,7 +70,10 @@ constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag;
 // iterative one) never recurses further, and no second walk over the DOM is needed.
 class LimitedHandler {
  public:
-  LimitedHandler(rapidjson::Document& doc, const JsonLimits& limits) : doc_(doc), limits_(limits) {}
+  LimitedHandler(rapidjson::Document& doc, const JsonLimits& limits) : doc_(doc), limits_(limits) {
+    keys_.reserve(64);
+    levels_.reserve(16);
+  }
 
   bool Null() { return value() && doc_.Null(); }
   bool Bool(bool b) { return value() && doc_.Bool(b); }
@@ -83,16 +89,30 @@ class LimitedHandler {
     return value() && doc_.String(text, length, copy);
   }
   bool Key(const char* text, rapidjson::SizeType length, bool copy) {
+    // In situ, the name stays in the body: a view of it lives as long as the parse.
+    keys_.emplace_back(text, length);
     return doc_.Key(text, length, copy);  // a member name is not a value
   }
-  bool StartObject() { return open() && doc_.StartObject(); }
+  bool StartObject() {
+    if (!open()) return false;
+    levels_.push_back(keys_.size());
+    return doc_.StartObject();
+  }
   bool EndObject(rapidjson::SizeType members) {
     --depth_;
+    if (!unique_keys()) return false;
+    keys_.resize(levels_.back());
+    levels_.pop_back();
     return doc_.EndObject(members);
   }
-  bool StartArray() { return open() && doc_.StartArray(); }
+  bool StartArray() {
+    if (!open()) return false;
+    levels_.push_back(kArray);
+    return doc_.StartArray();
+  }
   bool EndArray(rapidjson::SizeType items) {
     --depth_;
+    levels_.pop_back();
     return doc_.EndArray(items);
   }
 
@@ -121,10 +141,87 @@ class LimitedHandler {
     return true;
   }
 
+  // A member name given twice is refused, as the JWT parser refuses it: RapidJSON would keep
+  // both and FindMember return the first, so two readers of one body could see different values.
+  // Checked when the object closes: pairwise for the small objects FHIR is made of, sorted
+  // views for large ones, so a hostile object of many keys costs n log n, not n squared.
+  bool unique_keys() {
+    const std::size_t begin = levels_.back();
+    const std::size_t count = keys_.size() - begin;
+    if (count < 2) return true;
+    std::optional<std::string_view> duplicate;
+    if (count <= 16) {
+      for (std::size_t i = begin; i < keys_.size() && !duplicate; ++i) {
+        for (std::size_t j = i + 1; j < keys_.size(); ++j) {
+          if (keys_[i] == keys_[j]) {
+            duplicate = keys_[i];
+            break;
+          }
+        }
+      }
+    } else {
+      sorted_.assign(keys_.begin() + static_cast<std::ptrdiff_t>(begin), keys_.end());
+      std::sort(sorted_.begin(), sorted_.end());
+      const auto it = std::adjacent_find(sorted_.begin(), sorted_.end());
+      if (it != sorted_.end()) duplicate = *it;
+    }
+    if (!duplicate) return true;
+    const std::string path = clipped(path_to(*duplicate));
+    error =
+        make_error(ErrorCode::bad_request, path,
+                   "JSON object has the member '" + clipped(std::string(*duplicate)) + "' twice");
+    return false;
+  }
+
+  // Names come from the body: an answer echoes at most the first 200 bytes of one (cut on a
+  // UTF-8 character boundary; the body was validated), not a megabyte-long key.
+  static std::string clipped(std::string text) {
+    constexpr std::size_t kMax = 200;
+    if (text.size() <= kMax) return text;
+    std::size_t end = kMax;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text.resize(end);
+    return text + "…";
+  }
+
+  // "context.draftOrders.entry[].resource.id": the member names leading to `key` (the last
+  // name seen in each enclosing object); an array adds "[]".
+  std::string path_to(std::string_view key) const {
+    std::string path;
+    for (std::size_t level = 0; level + 1 < levels_.size(); ++level) {
+      if (levels_[level] == kArray) {
+        path += "[]";
+        continue;
+      }
+      // The object's members above the next open object are its own; the last one holds the
+      // container that is open inside it.
+      const std::size_t end = next_object_begin(level);
+      if (end == levels_[level]) continue;
+      if (!path.empty()) path += '.';
+      path += keys_[end - 1];
+    }
+    if (!path.empty()) path += '.';
+    path += key;
+    return path;
+  }
+
+  // Where the keys of the first object level above `level` start (keys_.size() when none).
+  std::size_t next_object_begin(std::size_t level) const {
+    for (std::size_t above = level + 1; above < levels_.size(); ++above) {
+      if (levels_[above] != kArray) return levels_[above];
+    }
+    return keys_.size();
+  }
+
+  static constexpr std::size_t kArray = static_cast<std::size_t>(-1);
+
   rapidjson::Document& doc_;
   const JsonLimits& limits_;
   std::size_t depth_ = 0;  // containers open around the next value
   std::size_t elements_ = 0;
+  std::vector<std::string_view> keys_;    // member names of the open objects, outermost first
+  std::vector<std::size_t> levels_;       // per open container: its first key in keys_, or kArray
+  std::vector<std::string_view> sorted_;  // scratch for large objects
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 // fetchable is a 412. Fetches are sequential; a worker thread runs this, never an I/O thread.
 #include <spdlog/spdlog.h>
 
+#include <optional>
 #include <string>
 
 #include "hooks/json_util.hpp"
@@ -118,15 +119,91 @@ Error unobtainable(std::string_view key, std::string reason) {
                     "prefetch key '" + std::string(key) + "' " + reason);
 }
 
+// Refused before any connection: the same answer whatever is (or is not) at that address.
+Error not_allowed() {
+  return make_error(ErrorCode::precondition_failed, "fhirServer",
+                    "data is missing from prefetch and fhirServer is not a FHIR server this "
+                    "service may read from");
+}
+
+// One call's FHIR fallback budget, shared by all its pages and keys.
+class Budget {
+ public:
+  explicit Budget(const PrefetchOptions& options)
+      : options_(options), deadline_(options.now() + options.budget_time) {}
+
+  // What the next GET may use; nullopt when time or bytes have run out.
+  std::optional<FetchLimits> remaining() {
+    const auto now = options_.now();
+    if (now >= deadline_) {
+      time_out_ = true;
+      return std::nullopt;
+    }
+    if (bytes_used_ >= options_.budget_bytes) {
+      bytes_out_ = true;
+      return std::nullopt;
+    }
+    return FetchLimits{std::chrono::ceil<std::chrono::milliseconds>(deadline_ - now),
+                       options_.budget_bytes - bytes_used_};
+  }
+  // False when `bytes` more exceed the budget.
+  bool spend(std::size_t bytes) {
+    bytes_used_ += bytes;
+    if (bytes_used_ > options_.budget_bytes) bytes_out_ = true;
+    return !bytes_out_;
+  }
+  void bytes_ran_out() { bytes_out_ = true; }
+  // After a failed GET: a GET cut short by the call's deadline is the budget's doing.
+  void note_failure() {
+    if (options_.now() >= deadline_) time_out_ = true;
+  }
+  bool exhausted() const { return time_out_ || bytes_out_; }
+
+  Error error(std::string_view key) const {
+    const std::string what = time_out_
+                                 ? "time (" + std::to_string(options_.budget_time.count()) + " ms)"
+                                 : "bytes (" + std::to_string(options_.budget_bytes) + ")";
+    return unobtainable(key,
+                        "was not sent and reading it from the FHIR server ran out of the "
+                        "call's FHIR fallback budget: " +
+                            what);
+  }
+
+ private:
+  const PrefetchOptions& options_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::size_t bytes_used_ = 0;
+  bool time_out_ = false;
+  bool bytes_out_ = false;
+};
+
+// A page that was not read although the data goes on: the decision rests on part of it.
+void mark_partial(ClinicalData& data, std::string_view key, PartialReason reason) {
+  spdlog::warn("prefetch {}: read in part ({})", key, to_string(reason));
+  data.partial.push_back(PartialRead{std::string(key), reason});
+}
+
 // GETs `url` and every `next` page (up to the cap), keeping each page on the Consult.
-Status fetch_pages(Consult& consult, FhirFetcher& fetcher, std::string_view key, std::string url,
-                   const PrefetchOptions& options) {
+Status fetch_pages(Consult& consult, FhirFetcher& fetcher, Budget& budget, std::string_view key,
+                   std::string url, const PrefetchOptions& options) {
   const std::string_view server_origin = origin(consult.request.fhir_server);
   for (int page = 0; page < options.max_pages; ++page) {
-    auto response = fetcher.get(url, consult.access_token);
-    if (!response)
-      return unobtainable(
-          key, "was not sent and the FHIR server could not be read: " + response.error().message);
+    // Every GET, `next` pages included, goes only to an allowed origin: never a connection
+    // (or a token) elsewhere.
+    if (!options.fhir_servers.allows(url)) return not_allowed();
+    const auto limits = budget.remaining();
+    if (!limits) return budget.error(key);
+    auto response = fetcher.get_within(url, consult.access_token, *limits);
+    if (!response) {
+      if (response.error().code == ErrorCode::payload_too_large) budget.bytes_ran_out();
+      budget.note_failure();
+      if (budget.exhausted()) return budget.error(key);
+      // The cause stays in the log: the answer is the same for a refused connection, a reset, a
+      // timeout or a bad certificate, so calls cannot map what listens where.
+      spdlog::warn("prefetch {}: FHIR GET failed: {}", key, response.error().message);
+      return unobtainable(key, "was not sent and the FHIR server could not be read");
+    }
+    if (!budget.spend(response->body.size())) return budget.error(key);
     // A 404 on a read (or on a later page) is "no data" (CONTRACT §7).
     if (response->status == 404) return Ok{};
     if (response->status < 200 || response->status > 299) {
@@ -150,13 +227,12 @@ Status fetch_pages(Consult& consult, FhirFetcher& fetcher, std::string_view key,
                                ? std::string(next)
                                : join_url(consult.request.fhir_server, next);
     if (origin(next_url) != server_origin) {
-      spdlog::warn("prefetch {}: not following a next link to another origin", key);
+      mark_partial(consult.request.data, key, PartialReason::other_origin);
       return Ok{};
     }
     url = std::move(next_url);
   }
-  spdlog::warn("prefetch {}: stopped after {} pages; later pages are ignored", key,
-               options.max_pages);
+  mark_partial(consult.request.data, key, PartialReason::page_limit);
   return Ok{};
 }
 
@@ -205,8 +281,10 @@ Result<std::string> expand_template(std::string_view tmpl, const HookRequest& re
   return out;
 }
 
-bool prefetch_may_fetch(const Consult& consult) {
+bool prefetch_may_fetch(const Consult& consult, const PrefetchOptions& options) {
   if (consult.request.fhir_server.empty()) return false;  // nothing to fetch from: no wait
+  // Not an allowed server: refused without a connection, so no wait either.
+  if (!options.fhir_servers.allows(consult.request.fhir_server)) return false;
   for (const auto& [key, tmpl] : consult.service->prefetch) {
     const rapidjson::Value* value = prefetched(consult.prefetch, key);
     switch (classify_prefetch(value)) {
@@ -234,6 +312,7 @@ std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
 
 Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchOptions& options) {
   HookRequest& request = consult.request;
+  Budget budget(options);
   for (const auto& [key, tmpl] : consult.service->prefetch) {
     const bool required = is_required_prefetch_key(key);
     const rapidjson::Value* value = prefetched(consult.prefetch, key);
@@ -250,11 +329,12 @@ Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchO
           status =
               unobtainable(key, "is paged and its next page cannot be fetched without fhirServer");
         } else if (!next.starts_with("http://") && !next.starts_with("https://")) {
-          status = fetch_pages(consult, fetcher, key, join_url(request.fhir_server, next), options);
+          status = fetch_pages(consult, fetcher, budget, key, join_url(request.fhir_server, next),
+                               options);
         } else if (origin(next) != origin(request.fhir_server)) {
-          spdlog::warn("prefetch {}: not following a next link to another origin", key);
+          mark_partial(request.data, key, PartialReason::other_origin);
         } else {
-          status = fetch_pages(consult, fetcher, key, std::string(next), options);
+          status = fetch_pages(consult, fetcher, budget, key, std::string(next), options);
         }
         break;
       }
@@ -269,14 +349,17 @@ Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchO
               key, "was not sent and its template cannot be filled: " + path.error().message);
           break;
         }
-        status = fetch_pages(consult, fetcher, key, join_url(request.fhir_server, *path), options);
+        status = fetch_pages(consult, fetcher, budget, key, join_url(request.fhir_server, *path),
+                             options);
         break;
       }
     }
     if (status) continue;
     if (required) return status;
-    // Optional data (observations) only refines the decision; go on without it.
+    // Optional data (observations) only refines the decision; go on without it, and say so.
     spdlog::warn("prefetch {}: {}", key, status.error().message);
+    mark_partial(request.data, key,
+                 budget.exhausted() ? PartialReason::budget : PartialReason::unavailable);
   }
   return Ok{};
 }

@@ -7,6 +7,8 @@
 // followed (the bearer token must stay with the server the client named).
 #include <openssl/ssl.h>
 
+#include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -110,8 +112,8 @@ struct FhirClient::Impl {
 
   template <class Stream>
   Result<hooks::FhirResponse> exchange(asio::io_context& ioc, Stream& stream, const Url& url,
-                                       std::string_view bearer) {
-    const auto timeout = options.timeout;
+                                       std::string_view bearer, const GetLimits& limits) {
+    const auto timeout = limits.timeout;
     bhttp::request<bhttp::empty_body> request{bhttp::verb::get, url.target, 11};
     const bool default_port = url.port == (url.tls ? "443" : "80");
     const std::string host =
@@ -126,12 +128,14 @@ struct FhirClient::Impl {
 
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(options.max_response_bytes);
+    parser.body_limit(limits.max_bytes);
     parser.header_limit(64 * 1024);
     ec = run_op(ioc, [&](auto handler) { bhttp::async_read(stream, buffer, parser, handler); });
     if (ec == bhttp::error::body_limit) {
-      return unavailable("response larger than " + std::to_string(options.max_response_bytes) +
-                         " bytes");
+      // The call's budget, not this client's own limit, is what a caller can act on.
+      return make_error(limits.budget_bytes ? ErrorCode::payload_too_large : ErrorCode::unavailable,
+                        "fhirServer",
+                        "response larger than " + std::to_string(limits.max_bytes) + " bytes");
     }
     if (ec) return unavailable(describe("reading the response", ec, timeout));
     auto response = parser.release();
@@ -148,9 +152,25 @@ FhirClient::FhirClient(FhirClientOptions options)
 FhirClient::~FhirClient() = default;
 
 Result<hooks::FhirResponse> FhirClient::get(std::string_view text, std::string_view bearer) {
+  return fetch(text, bearer, {impl_->options.timeout, impl_->options.max_response_bytes, false});
+}
+
+Result<hooks::FhirResponse> FhirClient::get_within(std::string_view text, std::string_view bearer,
+                                                   const hooks::FetchLimits& limits) {
+  GetLimits tighter{impl_->options.timeout, impl_->options.max_response_bytes, false};
+  tighter.timeout = std::min(tighter.timeout, limits.time);
+  if (limits.bytes < tighter.max_bytes) {
+    tighter.max_bytes = limits.bytes;
+    tighter.budget_bytes = true;
+  }
+  return fetch(text, bearer, tighter);
+}
+
+Result<hooks::FhirResponse> FhirClient::fetch(std::string_view text, std::string_view bearer,
+                                              const GetLimits& limits) {
   auto url = parse_url(text);
   if (!url) return unavailable(url.error().message);
-  const auto timeout = impl_->options.timeout;
+  const auto timeout = limits.timeout;
   const auto deadline = Clock::now() + timeout;
   asio::io_context ioc;
 
@@ -181,7 +201,7 @@ Result<hooks::FhirResponse> FhirClient::get(std::string_view text, std::string_v
   if (!url->tls) {
     beast::tcp_stream stream(ioc);
     if (auto e = connect(stream)) return unavailable(describe("connecting", e, timeout));
-    return impl_->exchange(ioc, stream, *url, bearer);
+    return impl_->exchange(ioc, stream, *url, bearer, limits);
   }
   beast::ssl_stream<beast::tcp_stream> stream(ioc, impl_->tls);
   // SNI (virtual hosting) and certificate host-name check against the URL's host.
@@ -196,7 +216,7 @@ Result<hooks::FhirResponse> FhirClient::get(std::string_view text, std::string_v
           ioc, [&](auto handler) { stream.async_handshake(ssl::stream_base::client, handler); })) {
     return unavailable(describe("TLS handshake", e, timeout));
   }
-  return impl_->exchange(ioc, stream, *url, bearer);
+  return impl_->exchange(ioc, stream, *url, bearer, limits);
 }
 
 }  // namespace vcf_cds::http

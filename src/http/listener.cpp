@@ -15,6 +15,26 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// Over the connection cap: a plain-HTTP client gets a 503 it can read (a fresh socket's send
+// buffer takes these few bytes at once, so no write is left pending), then the socket closes.
+// A TLS client is only closed: a 503 would need a handshake first.
+void refuse(tcp::socket socket, bool tls) {
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+      "Connection: close\r\n\r\n";
+  beast::error_code ec;
+  if (!tls) {
+    socket.non_blocking(true, ec);
+    if (!ec) socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+}  // namespace
+
 void ServerState::add(const std::shared_ptr<Session>& session) {
   std::lock_guard lock(sessions_mutex_);
   std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
@@ -70,6 +90,18 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  const std::size_t cap = state_->options.max_connections;
+  if (cap != 0 && state_->connections.load(std::memory_order_relaxed) >= cap) {
+    refuse(std::move(socket), state_->tls != nullptr);
+    if (state_->handlers.connection_refused) state_->handlers.connection_refused();
+    if (const auto left_out = refused_log_.admit()) {
+      spdlog::warn("connection refused: {} connections open (--max-connections){}", cap,
+                   common::LogLimiter::left_out(*left_out));
+    }
+    do_accept();
+    return;
+  }
+  state_->connections.fetch_add(1, std::memory_order_relaxed);
   auto session = std::make_shared<Session>(std::move(socket), state_);
   state_->add(session);
   session->run();

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "common/log_limiter.hpp"
 #include "http/server_state.hpp"
 
 namespace vcf_cds::http::detail {
@@ -30,6 +31,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::steady_timer retry_;          // back-off after accept errors such as EMFILE
   std::shared_ptr<ServerState> state_;
   unsigned short port_ = 0;
+  common::LogLimiter refused_log_;  // one line per window while connections are refused
 };
 
 }  // namespace vcf_cds::http::detail

@@ -35,6 +35,9 @@ struct ServerState {
   // instead of 4 gave a p99 of ~5 ms instead of 7-8 ms (bench/RESULTS.md, issue #8).
   boost::asio::thread_pool compute_pool;
   std::atomic<bool> draining{false};  // set once by shutdown; sessions stop keeping alive
+  // Sessions alive: raised by the listener (one strand) before a Session exists, lowered when
+  // it is destroyed, so the listener's check against max_connections never overshoots.
+  std::atomic<std::size_t> connections{0};
   std::unique_ptr<boost::asio::ssl::context> tls;  // set by Server::start; null: plain HTTP
 
   // Live sessions, so shutdown can close the idle ones (weak: a session dies with its socket).

@@ -102,6 +102,10 @@ bool is_disconnect(beast::error_code ec) {
 Session::Session(asio::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state)
     : stream_(std::move(socket), state->tls.get()), state_(std::move(state)) {}
 
+Session::~Session() {
+  state_->connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void Session::run() {
   // The socket's executor is this session's strand; start there.
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {

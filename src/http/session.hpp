@@ -20,6 +20,7 @@ namespace vcf_cds::http::detail {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(boost::asio::ip::tcp::socket&& socket, std::shared_ptr<ServerState> state);
+  ~Session();  // gives back its place under ServerOptions::max_connections
   // Starts the read loop on the session's strand.
   void run();
   // Thread-safe: closes the connection now if it is waiting for a request; otherwise it closes

@@ -30,6 +30,13 @@ inline app::Knowledge load_fuzz_knowledge(const std::filesystem::path& source_di
 // Runs `body` as a call to every hosted service (the hook check picks the one that matches).
 inline void run_request(const app::Knowledge& knowledge, std::string_view body) {
   NoNetwork network;
+  // The fixtures' FHIR servers are allowed, so fuzzed calls still reach the (failing) fetch.
+  static const hooks::PrefetchOptions prefetch_options = [] {
+    hooks::PrefetchOptions options;
+    options.fhir_servers =
+        *hooks::FhirServerAllowList::parse({"http://localhost:*", "https://ehr.example.org"});
+    return options;
+  }();
   for (const hooks::ServiceDescriptor& service : hooks::services()) {
     hooks::Consult consult;
     consult.body.text.assign(body);
@@ -40,7 +47,7 @@ inline void run_request(const app::Knowledge& knowledge, std::string_view body) 
     // Prefetch from the body is used; missing keys "fail to fetch" and the decision goes on
     // with what it has, which reaches more of facts and criteria than a 412 would.
     input.ensure_clinical_data = [&]() -> Status {
-      (void)hooks::complete_prefetch(consult, network, hooks::PrefetchOptions{});
+      (void)hooks::complete_prefetch(consult, network, prefetch_options);
       return Ok{};
     };
     input.new_uuid = [] { return std::string("urn:uuid:00000000-0000-4000-8000-000000000000"); };

@@ -13,6 +13,7 @@
 #include "common/json_file.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
+#include "support/log_capture.hpp"
 #include "unit/hooks/hooks_support.hpp"
 
 namespace {
@@ -26,27 +27,6 @@ std::string sign_body() {
     doc["context"].RemoveMember("selections");
   });
 }
-
-// Sends spdlog's default logger into a string until stop() (or the end of the scope).
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
-  }
-  ~LogCapture() { stop(); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string stop() {
-    if (previous_) spdlog::set_default_logger(std::move(previous_));
-    previous_ = nullptr;
-    return text_.str();
-  }
-
- private:
-  std::ostringstream text_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 // Every line is `# HELP|TYPE …` or `name{labels} value` (Prometheus text format 0.0.4).
 bool parses_as_exposition(const std::string& text) {

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -44,6 +46,11 @@ struct ServiceExtras {
   std::string public_base_url = "http://127.0.0.1";
   bool audit = true;  // false: no store wired (what bench (b) measures)
   std::function<std::chrono::system_clock::time_point()> clock{};  // empty: the system clock
+  // FHIR servers the prefetch fallback may reach: the loopback test server by default.
+  std::vector<std::string> fhir_server_allow{"http://127.0.0.1:*", "https://127.0.0.1:*"};
+  // The call's FHIR fallback budget (PrefetchOptions defaults otherwise).
+  std::optional<std::chrono::milliseconds> fhir_budget_time = std::nullopt;
+  std::optional<std::size_t> fhir_budget_bytes = std::nullopt;
 };
 
 class ServiceUnderTest {
@@ -55,6 +62,13 @@ class ServiceUnderTest {
     wiring.knowledge = knowledge_;
     wiring.metrics = metrics_;
     wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{fhir_timeout});
+    auto allowed = hooks::FhirServerAllowList::parse(extras.fhir_server_allow);
+    REQUIRE(allowed.has_value());
+    wiring.call_options.prefetch.fhir_servers = std::move(*allowed);
+    if (extras.fhir_budget_time)
+      wiring.call_options.prefetch.budget_time = *extras.fhir_budget_time;
+    if (extras.fhir_budget_bytes)
+      wiring.call_options.prefetch.budget_bytes = *extras.fhir_budget_bytes;
     // A real embedded audit store, as `vcf-cds serve` opens it (no mocks).
     audit::StoreConfig store_config;
     store_config.data_dir = data_dir_.path();

@@ -1,6 +1,7 @@
 // Integration-test helpers: a raw HTTP/1.1 client over a real socket (so tests control every
 // byte: partial headers, Expect: 100-continue, two requests per connection), and a small FHIR
-// server on loopback that serves a Patient, a paged Condition search, a 401 and a stalled reply.
+// server on loopback that serves a Patient, a paged Condition search (and one whose next page is on
+// another origin), a 401 and a stalled reply.
 #pragma once
 
 // GCC 12 with -fsanitize reports a false -Wmaybe-uninitialized inside Beast's response parser
@@ -210,6 +211,15 @@ class FhirTestServer {
           R"("http://terminology.hl7.org/CodeSystem/condition-clinical","code":"resolved"}]},)"
           R"("code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"Z85.3"}]},)"
           R"("subject":{"reference":"Patient/p1"}}}]})";
+    } else if (target == "/fhir/Condition?patient=p-cross") {
+      // Back pain on the first page; the next page is on another origin, never followed.
+      c.response.body() =
+          R"({"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":)"
+          R"("http://elsewhere.invalid/fhir/Condition?patient=p-cross&page=2"}],"entry":[)"
+          R"({"resource":{"resourceType":"Condition","id":"c-pain","clinicalStatus":{"coding":)"
+          R"([{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":)"
+          R"("active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":)"
+          R"("279039007"}]},"subject":{"reference":"Patient/p-cross"}}}]})";
     } else if (target.starts_with("/fhir/Procedure?") || target.starts_with("/fhir/Observation?")) {
       c.response.body() = R"({"resourceType":"Bundle","type":"searchset","total":0})";
     } else {

@@ -103,6 +103,12 @@ help_text = open(os.path.join(tmp, "help.txt"), encoding="utf-8").read()
 implemented = set(re.findall(r"^\s+(?:-\w \[ )?--([a-z0-9][a-z0-9-]*)", help_text, re.M))
 check({"config", "listen", "data-dir"} <= implemented,
       f"`vcf-cds serve --help` lists {len(implemented)} options")
+# Every option of the binary is in the configuration reference (docs/operations.md).
+operations = open("docs/operations.md", encoding="utf-8").read()
+undocumented = sorted(f for f in implemented
+                      if f != "help" and not re.search(rf"`--{re.escape(f)}[` ]", operations))
+check(not undocumented, "every `vcf-cds serve` option is documented in docs/operations.md"
+      + (f" (missing: {', '.join(undocumented)})" if undocumented else ""))
 used = []  # (flag, where)
 
 

@@ -30,6 +30,19 @@ class FakeFetcher : public FhirFetcher {
 
 constexpr const char* kBase = "https://ehr.example.org/fhir/r4";
 
+// The fixtures' FHIR server on the allow-list: fallback GETs go nowhere else.
+PrefetchOptions ehr_options() {
+  PrefetchOptions options;
+  options.fhir_servers = *FhirServerAllowList::parse({"https://ehr.example.org"});
+  return options;
+}
+
+CallOptions ehr_call_options() {
+  CallOptions options;
+  options.prefetch = ehr_options();
+  return options;
+}
+
 std::string bundle(std::string_view resource_json, std::string_view next = {}) {
   std::string json = R"({"resourceType":"Bundle","type":"searchset")";
   if (!next.empty()) json += R"(,"link":[{"relation":"next","url":")" + std::string(next) + "\"}]";
@@ -39,7 +52,7 @@ std::string bundle(std::string_view resource_json, std::string_view next = {}) {
 }
 
 Status complete(Consult& consult, std::string body, FakeFetcher& fetcher,
-                const PrefetchOptions& options = {}) {
+                const PrefetchOptions& options = ehr_options()) {
   consult.body.text = std::move(body);
   const ServiceDescriptor& service = *find_service("vcf-order-sign");
   REQUIRE(parse_request(consult, service, JsonLimits{}).has_value());
@@ -156,7 +169,7 @@ TEST_SUITE("hooks") {
     }
     SUBCASE("cap of two pages") {
       Consult consult;
-      PrefetchOptions options;
+      PrefetchOptions options = ehr_options();
       options.max_pages = 2;
       REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher, options).has_value());
       CHECK(consult.request.data.conditions.size() == 2);
@@ -227,9 +240,9 @@ TEST_SUITE("hooks") {
       Consult consult;
       consult.body.text = body;
       REQUIRE(parse_request(consult, *find_service("vcf-order-sign"), JsonLimits{}).has_value());
-      CHECK(prefetch_may_fetch(consult) == expected);
+      CHECK(prefetch_may_fetch(consult, ehr_options()) == expected);
       FakeFetcher fetcher;
-      (void)complete_prefetch(consult, fetcher, PrefetchOptions{});
+      (void)complete_prefetch(consult, fetcher, ehr_options());
       CHECK(fetcher.calls.empty() == !expected);
     }
   }
@@ -320,15 +333,15 @@ TEST_SUITE("hooks") {
     CHECK(unknown.error().code == ErrorCode::not_found);
 
     int calls = 0;
-    auto result =
-        call_service("vcf-order-sign", hooks_fixture("order-sign.json"), fetcher, CallOptions{},
-                     [&](const HookRequest& request,
-                         const std::function<Status()>& ensure) -> Result<std::string> {
-                       CHECK(ensure().has_value());
-                       CHECK(ensure().has_value());
-                       calls = static_cast<int>(fetcher.calls.size());
-                       return std::string(request.hook_instance);
-                     });
+    auto result = call_service("vcf-order-sign", hooks_fixture("order-sign.json"), fetcher,
+                               ehr_call_options(),
+                               [&](const HookRequest& request,
+                                   const std::function<Status()>& ensure) -> Result<std::string> {
+                                 CHECK(ensure().has_value());
+                                 CHECK(ensure().has_value());
+                                 calls = static_cast<int>(fetcher.calls.size());
+                                 return std::string(request.hook_instance);
+                               });
     REQUIRE(result.has_value());
     CHECK(*result == "3c1f0b8e-7a0d-4f3e-b1a4-9e6c2d5f8a42");
     CHECK(calls == 4);  // four keys fetched once, not twice
