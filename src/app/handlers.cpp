@@ -110,8 +110,11 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       const std::string aud = audience(*shared, kind, id);
       auto identity = shared->verifier->verify(authorization, aud);
       if (!identity) {
-        // The reason, never the token (CDS Hooks best practice: 401 with no detail).
-        spdlog::warn("401 for {}: {} ({})", aud, identity.error().field, identity.error().message);
+        // The reason, never the token (CDS Hooks best practice: 401 with no detail). A 503 is
+        // the jti ledger failing a valid token (full or unreachable).
+        spdlog::warn("{} for {}: {} ({})",
+                     identity.error().code == ErrorCode::unavailable ? "503" : "401", aud,
+                     identity.error().field, identity.error().message);
         shared->metrics->count_jwt_failure(identity.error().field);
         return std::move(identity).error();
       }
@@ -198,6 +201,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       return knowledge ? knowledge->version : std::string();
     };
     if (shared->store) sources.audit_health = [&] { return shared->store->health(); };
+    if (shared->verifier) sources.replay_ledger = [&] { return shared->verifier->stats().replay; };
     return shared->metrics->render(sources);
   };
   handlers.observe = [metrics = shared->metrics](http::RouteKind kind, std::string_view id,
