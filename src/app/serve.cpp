@@ -59,7 +59,11 @@ std::shared_ptr<auth::Verifier> make_verifier(const ServeConfig& config,
     auth_config.issuers.push_back(std::move(issuer).value());
   }
   std::shared_ptr<auth::JtiLedger> ledger;
-  if (!config.database_url.empty()) ledger = audit::open_pg_jti_ledger(config.database_url);
+  if (!config.database_url.empty()) {
+    audit::PgJtiLedgerOptions options;
+    options.synchronous_commit = config.jwt_replay_durable;
+    ledger = audit::open_pg_jti_ledger(config.database_url, options);
+  }
   spdlog::info("JWT replay check: {}, tokens accepted for at most {} s",
                ledger ? "jti ledger shared through PostgreSQL"
                       : "in-memory jti ledger of " +

@@ -57,6 +57,9 @@ po::options_description describe_options(ServeConfig& c) {
       ("jwt-replay-capacity", po::value(&c.jwt_replay_capacity)->default_value(0),
        "jti entries kept in memory without PostgreSQL (0: 200 tokens/s over the replay window); "
        "when full, valid tokens are answered 503")
+      ("jwt-replay-durable", po::bool_switch(&c.jwt_replay_durable),
+       "PostgreSQL jti ledger: flush each accepted jti to disk before answering (a database crash "
+       "then forgets none; costs one WAL flush per call)")
       ("database-url", po::value(&c.database_url),
        "PostgreSQL audit store (postgresql://… or \"host=… dbname=…\"); default SQLite in data-dir")
       ("hash-identifiers", po::bool_switch(&c.hash_identifiers),

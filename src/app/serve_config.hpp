@@ -35,6 +35,7 @@ struct ServeConfig {
   int jwt_skew_seconds = 60;
   int jwt_max_lifetime_seconds = 900;
   std::size_t jwt_replay_capacity = 0;  // 0: sized from the lifetime (auth::replay_capacity)
+  bool jwt_replay_durable = false;      // PostgreSQL jti ledger: synchronous_commit on
   std::string database_url;
   bool hash_identifiers = false;
   std::string identifier_secret_file;

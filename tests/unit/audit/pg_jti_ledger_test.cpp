@@ -138,7 +138,10 @@ TEST_SUITE("audit") {
       }
       return;
     }
-    const auto ledger = open_pg_jti_ledger(own.url);
+    // The stop is immediate (a crash): only a durable commit is sure to survive it.
+    PgJtiLedgerOptions durable;
+    durable.synchronous_commit = true;
+    const auto ledger = open_pg_jti_ledger(own.url, durable);
     const auto t0 = at(now_s);
     REQUIRE(ledger->first_use(iss, "before", t0 + 360s, t0).value());
 
