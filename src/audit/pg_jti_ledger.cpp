@@ -40,8 +40,11 @@ std::int64_t unix_seconds(system_clock::time_point t) {
   return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-Error ledger_error(std::string message) {
-  return make_error(ErrorCode::unavailable, "replay_ledger", "jti ledger: " + std::move(message));
+// The database's own words go to the log only: the 503 body is for the EHR.
+Error ledger_error(std::string_view detail) {
+  spdlog::warn("jti ledger: {}", detail);
+  return make_error(ErrorCode::unavailable, "replay_ledger",
+                    "the JWT replay check is unavailable (jti ledger database)");
 }
 
 class PgJtiLedger final : public auth::JtiLedger {
@@ -51,7 +54,7 @@ class PgJtiLedger final : public auth::JtiLedger {
     if (options_.connections == 0) options_.connections = 1;
     if (!options_.connect_now) return;
     auto conn = connect();
-    if (!conn) throw std::runtime_error(conn.error().message);
+    if (!conn) throw std::runtime_error("jti ledger: " + conn.error().message);
     idle_.push_back(std::move(conn).value());
     ++open_;
   }
@@ -59,19 +62,26 @@ class PgJtiLedger final : public auth::JtiLedger {
   Result<bool> first_use(std::string_view iss, std::string_view jti, time_point forget_after,
                          time_point now) override {
     const std::string id = common::sha256_hex({iss, "\n", jti});
-    auto conn = acquire();
-    if (!conn) return fail(std::move(conn).error());
-    auto answer = detail::pg_exec_prepared(
-        conn->get(), "jti_first_use",
-        {id, std::to_string(unix_seconds(forget_after)), std::to_string(unix_seconds(now))});
-    if (!answer) {
+    const std::vector<std::string> params{id, std::to_string(unix_seconds(forget_after)),
+                                          std::to_string(unix_seconds(now))};
+    // Idle connections die with a database restart: after a broken one, the others are closed
+    // too and one more try runs on a fresh connection. (Had the lost attempt committed, the
+    // retry reads a replay: it fails closed.)
+    for (int attempt = 0;; ++attempt) {
+      auto conn = acquire();
+      if (!conn) return fail(std::move(conn).error());
+      auto answer = detail::pg_exec_prepared(conn->get(), "jti_first_use", params);
+      if (answer) {
+        const bool first = PQntuples(answer->get()) == 1;
+        maybe_purge(conn->get(), now);
+        release(std::move(conn).value());
+        return first;
+      }
+      const bool broken = PQstatus(conn->get()) != CONNECTION_OK;
       release(nullptr);  // a broken or timed-out session is not reused
-      return fail(ledger_error(answer.error().message));
+      if (broken) close_idle();
+      if (!broken || attempt > 0) return fail(std::move(answer).error());
     }
-    const bool first = PQntuples(answer->get()) == 1;
-    maybe_purge(conn->get(), now);
-    release(std::move(conn).value());
-    return first;
   }
 
   auth::JtiLedgerStats stats() const override {
@@ -82,18 +92,19 @@ class PgJtiLedger final : public auth::JtiLedger {
   }
 
  private:
+  // Errors carry the database's words (field "audit"); fail() turns them into the 503.
   Result<PgConn> connect() const {
     auto conn = detail::pg_connect(url_, application_name);
-    if (!conn) return ledger_error(conn.error().message);
+    if (!conn) return std::move(conn).error();
     PGconn* c = conn->get();
     const auto ms = std::to_string(options_.timeout.count());
     const std::string sync = options_.synchronous_commit ? "on" : "off";
     for (const std::string& sql : {"SET synchronous_commit = "s + sync,
                                    "SET statement_timeout = "s + ms, "SET lock_timeout = "s + ms}) {
-      if (Status s = detail::pg_command(c, sql); !s) return ledger_error(s.error().message);
+      if (Status s = detail::pg_command(c, sql); !s) return std::move(s).error();
     }
     if (!schema_ready_.load()) {
-      if (Status s = create_table(c); !s) return ledger_error(s.error().message);
+      if (Status s = create_table(c); !s) return std::move(s).error();
       schema_ready_ = true;
     }
     const std::string table(detail::jti_table);
@@ -103,7 +114,7 @@ class PgJtiLedger final : public auth::JtiLedger {
                 "UPDATE SET forget_after = EXCLUDED.forget_after WHERE " + table +
                 ".forget_after <= $3::BIGINT RETURNING 1");
         !s) {
-      return ledger_error(s.error().message);
+      return std::move(s).error();
     }
     return conn;
   }
@@ -153,9 +164,19 @@ class PgJtiLedger final : public auth::JtiLedger {
     returned_.notify_one();
   }
 
-  Error fail(Error error) {
+  void close_idle() {
+    std::vector<PgConn> closing;
+    {
+      const std::lock_guard lock(mutex_);
+      open_ -= idle_.size();
+      closing.swap(idle_);
+    }
+    returned_.notify_all();
+  }
+
+  Error fail(const Error& error) {
     ++errors_;
-    return error;
+    return error.field == "replay_ledger" ? error : ledger_error(error.message);
   }
 
   void maybe_purge(PGconn* c, time_point now) {

@@ -157,6 +157,14 @@ TEST_SUITE("audit") {
     CHECK_FALSE(ledger->first_use(iss, "before", t0 + 360s, t0).value());  // remembered
     CHECK(ledger->first_use(iss, "during", t0 + 360s, t0).value());  // never recorded while down
     CHECK(ledger->stats().errors == 2);
+
+    // A restart between two calls: the idle connections are dead, the next check reconnects.
+    own.stop();
+    own.restart();
+    REQUIRE_MESSAGE(own.started, own.why_not);
+    CHECK(ledger->first_use(iss, "after", t0 + 360s, t0).value());
+    CHECK_FALSE(ledger->first_use(iss, "during", t0 + 360s, t0).value());
+    CHECK(ledger->stats().errors == 2);
   }
 
   TEST_CASE("pg jti ledger: verifier on a shared ledger -> replay to the other instance is 401") {
