@@ -135,10 +135,13 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       auto identity = shared->verifier->verify(authorization, aud);
       if (!identity) {
         // The reason, never the token (CDS Hooks best practice: 401 with no detail); a flood of
-        // bad tokens gives one line per window, the metric counts every one.
+        // bad tokens gives one line per window, the metric counts every one. A 503 is the jti
+        // ledger failing a valid token (full or unreachable).
         if (const auto left_out = shared->refused_token_log->admit()) {
-          spdlog::warn("401 for {}: {} ({}){}", aud, identity.error().field,
-                       identity.error().message, common::LogLimiter::left_out(*left_out));
+          spdlog::warn("{} for {}: {} ({}){}",
+                       identity.error().code == ErrorCode::unavailable ? "503" : "401", aud,
+                       identity.error().field, identity.error().message,
+                       common::LogLimiter::left_out(*left_out));
         }
         shared->metrics->count_jwt_failure(identity.error().field);
         return std::move(identity).error();
@@ -240,6 +243,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       return knowledge ? knowledge->version : std::string();
     };
     if (shared->store) sources.audit_health = [&] { return shared->store->health(); };
+    if (shared->verifier) sources.replay_ledger = [&] { return shared->verifier->stats().replay; };
     return shared->metrics->render(sources);
   };
   handlers.observe = [metrics = shared->metrics](http::RouteKind kind, std::string_view id,

@@ -193,6 +193,24 @@ std::string Metrics::render(const ScrapeSources& sources) const {
     sample(out, "vcf_cds_knowledge_info",
            "version=\"" + escape_label_value(sources.knowledge_version()) + "\"", 1);
   }
+  if (sources.replay_ledger) {
+    const auth::JtiLedgerStats replay = sources.replay_ledger();
+    header(out, "vcf_cds_jwt_replay_evictions_total", "counter",
+           "jti entries forgotten because their token had expired (never a live one).");
+    sample(out, "vcf_cds_jwt_replay_evictions_total", "", static_cast<double>(replay.evictions));
+    header(out, "vcf_cds_jwt_replay_refusals_total", "counter",
+           "Valid JWTs answered 503 because the jti ledger was full or unreachable.");
+    sample(out, "vcf_cds_jwt_replay_refusals_total", "cause=\"full\"",
+           static_cast<double>(replay.full_refusals));
+    sample(out, "vcf_cds_jwt_replay_refusals_total", "cause=\"unavailable\"",
+           static_cast<double>(replay.errors));
+    if (replay.capacity != 0) {
+      header(out, "vcf_cds_jwt_replay_entries", "gauge", "jti entries held in memory.");
+      sample(out, "vcf_cds_jwt_replay_entries", "", static_cast<double>(replay.entries));
+      header(out, "vcf_cds_jwt_replay_capacity", "gauge", "Most jti entries held in memory.");
+      sample(out, "vcf_cds_jwt_replay_capacity", "", static_cast<double>(replay.capacity));
+    }
+  }
   if (sources.audit_health) {
     const audit::Health health = sources.audit_health();
     header(out, "vcf_cds_audit_queue_depth", "gauge", "Audit records waiting for the writer.");

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "vcf_cds/audit.hpp"
+#include "vcf_cds/auth.hpp"
 #include "vcf_cds/criteria.hpp"
 #include "vcf_cds/hooks.hpp"
 #include "vcf_cds/http.hpp"
@@ -36,6 +37,7 @@ std::string escape_label_value(std::string_view value);
 struct ScrapeSources {
   std::function<audit::Health()> audit_health;
   std::function<std::string()> knowledge_version;
+  std::function<auth::JtiLedgerStats()> replay_ledger;
 };
 
 class Metrics {

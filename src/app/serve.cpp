@@ -44,18 +44,33 @@ auth::JwksFetcher jwks_fetcher(std::shared_ptr<http::FhirClient> client) {
   };
 }
 
+// With a PostgreSQL store the jti ledger lives in that database, so every instance sharing it
+// refuses a replay; otherwise the verifier keeps its own in-memory ledger.
 std::shared_ptr<auth::Verifier> make_verifier(const ServeConfig& config,
                                               std::shared_ptr<http::FhirClient> client) {
   if (config.trust_issuers.empty()) return nullptr;
   auth::AuthConfig auth_config;
   auth_config.skew = std::chrono::seconds(config.jwt_skew_seconds);
+  auth_config.max_lifetime = std::chrono::seconds(config.jwt_max_lifetime_seconds);
+  auth_config.replay_cache_capacity = config.jwt_replay_capacity;
   for (const auto& flag : config.trust_issuers) {
     auto issuer = auth::parse_trust_issuer(flag);
     if (!issuer) throw UsageError("--trust-issuer " + flag + ": " + issuer.error().message);
     auth_config.issuers.push_back(std::move(issuer).value());
   }
+  std::shared_ptr<auth::JtiLedger> ledger;
+  if (!config.database_url.empty()) {
+    audit::PgJtiLedgerOptions options;
+    options.synchronous_commit = config.jwt_replay_durable;
+    ledger = audit::open_pg_jti_ledger(config.database_url, options);
+  }
+  spdlog::info("JWT replay check: {}, tokens accepted for at most {} s",
+               ledger ? "jti ledger shared through PostgreSQL"
+                      : "in-memory jti ledger of " +
+                            std::to_string(auth::replay_capacity(auth_config)) + " entries",
+               auth_config.max_lifetime.count());
   return std::make_shared<auth::Verifier>(std::move(auth_config), auth::Clock{},
-                                          jwks_fetcher(std::move(client)));
+                                          jwks_fetcher(std::move(client)), std::move(ledger));
 }
 
 std::shared_ptr<audit::Store> open_audit_store(const ServeConfig& config) {
@@ -192,8 +207,8 @@ int run_serve(int argc, char** argv) {
     }
   }
   try {
+    wiring.store = open_audit_store(config);  // first: its errors name a bad database URL
     wiring.verifier = make_verifier(config, fetcher);
-    wiring.store = open_audit_store(config);
   } catch (const UsageError& e) {
     std::cerr << "vcf-cds serve: " << e.what() << '\n';
     return 1;

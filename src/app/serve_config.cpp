@@ -64,6 +64,14 @@ po::options_description describe_options(ServeConfig& c) {
        "ISS=JWKS_FILE_OR_URL: a trusted CDS client (repeatable)")
       ("jwt-skew-seconds", po::value(&c.jwt_skew_seconds)->default_value(60),
        "clock skew allowed for exp/iat/nbf")
+      ("jwt-max-lifetime-seconds", po::value(&c.jwt_max_lifetime_seconds)->default_value(900),
+       "longest exp - iat accepted; bounds how long a jti is remembered")
+      ("jwt-replay-capacity", po::value(&c.jwt_replay_capacity)->default_value(0),
+       "jti entries kept in memory without PostgreSQL (0: 200 tokens/s over the replay window); "
+       "when full, valid tokens are answered 503")
+      ("jwt-replay-durable", po::bool_switch(&c.jwt_replay_durable),
+       "PostgreSQL jti ledger: flush each accepted jti to disk before answering (a database crash "
+       "then forgets none; costs one WAL flush per call)")
       ("database-url", po::value(&c.database_url),
        "PostgreSQL audit store (postgresql://… or \"host=… dbname=…\"); default SQLite in data-dir")
       ("hash-identifiers", po::bool_switch(&c.hash_identifiers),
@@ -131,7 +139,8 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
   if (config.threads == 0 || config.worker_threads == 0 || config.body_limit == 0 ||
       config.fhir_timeout_ms <= 0 || config.fhir_budget_ms <= 0 || config.fhir_budget_bytes == 0 ||
       config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 || config.idle_timeout_ms <= 0 ||
-      config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
+      config.new_window_days <= 0 || config.jwt_skew_seconds < 0 ||
+      config.jwt_max_lifetime_seconds <= 0) {
     throw UsageError("--threads, --body-limit, --new-window-days and timeouts must be positive");
   }
   if (config.repeat_window_hours < 0) throw UsageError("--repeat-window-hours must be 0 or more");

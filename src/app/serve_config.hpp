@@ -38,6 +38,9 @@ struct ServeConfig {
   bool allow_unauthenticated = false;
   std::vector<std::string> trust_issuers;  // ISS=JWKS_FILE_OR_URL
   int jwt_skew_seconds = 60;
+  int jwt_max_lifetime_seconds = 900;
+  std::size_t jwt_replay_capacity = 0;  // 0: sized from the lifetime (auth::replay_capacity)
+  bool jwt_replay_durable = false;      // PostgreSQL jti ledger: synchronous_commit on
   std::string database_url;
   bool hash_identifiers = false;
   std::string identifier_secret_file;

@@ -249,6 +249,14 @@ std::string version_table_ddl(Dialect) {
          " (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)";
 }
 
+std::vector<std::string> jti_table_ddl() {
+  // The id is a digest: iss and jti may each be 2 KB, more than a btree index entry may hold.
+  const std::string table(jti_table);
+  return {"CREATE TABLE IF NOT EXISTS " + table +
+              " (id TEXT PRIMARY KEY, forget_after BIGINT NOT NULL)",
+          "CREATE INDEX IF NOT EXISTS " + table + "_forget_after ON " + table + " (forget_after)"};
+}
+
 void bind_row(const ConsultRecord& r, const ChainLink& link, RowSink& sink) {
   bind(r, link, sink, std::span<const CC>(consult_columns));
 }

@@ -26,6 +26,8 @@ inline constexpr std::string_view consults_table = "audit_consults";
 inline constexpr std::string_view feedback_table = "audit_feedback";
 inline constexpr std::string_view head_table = "audit_chain_head";
 inline constexpr std::string_view version_table = "audit_schema_version";
+// The jti replay ledger (PostgreSQL only): transient, outside the audit chain and its versions.
+inline constexpr std::string_view jti_table = "auth_jti";
 
 struct Migration {
   int version = 0;
@@ -38,6 +40,9 @@ std::vector<Migration> migrations(Dialect dialect);
 int latest_schema_version();
 // CREATE TABLE IF NOT EXISTS audit_schema_version …
 std::string version_table_ddl(Dialect dialect);
+// CREATE TABLE IF NOT EXISTS auth_jti (id = SHA-256 hex of iss '\n' jti, forget_after in Unix
+// seconds) and its forget_after index.
+std::vector<std::string> jti_table_ddl();
 
 // Values bound for an INSERT, in column order.
 class RowSink {

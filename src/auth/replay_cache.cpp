@@ -25,19 +25,43 @@ ReplayCache::Key ReplayCache::key_of(const std::string& id) {
   return key;
 }
 
-bool ReplayCache::insert(const std::string& id, time_point forget_after, time_point now) {
+ReplayCache::Insert ReplayCache::insert(const std::string& id, time_point forget_after,
+                                        time_point now) {
   const Key key = key_of(id);  // hashed before the lock is taken
   const std::lock_guard lock(mutex_);
   purge_expired(now);
-  if (contains(key)) return false;  // purge left only unexpired entries
+  if (contains(key)) return Insert::replayed;  // purge left only unexpired entries
   if (by_time_.size() >= capacity_) {
-    erase_first_expiring();
-    ++evictions_;
+    ++full_refusals_;
+    return Insert::full;
   }
   add(key);
   by_time_.push_back({forget_after, key});
   std::push_heap(by_time_.begin(), by_time_.end(), expires_later);
-  return true;
+  return Insert::added;
+}
+
+Result<bool> ReplayCache::first_use(std::string_view iss, std::string_view jti,
+                                    time_point forget_after, time_point now) {
+  std::string id;
+  id.reserve(iss.size() + 1 + jti.size());
+  id.append(iss).append(1, '\n').append(jti);
+  switch (insert(id, forget_after, now)) {
+    case Insert::added:
+      return true;
+    case Insert::replayed:
+      return false;
+    case Insert::full:
+      break;
+  }
+  return make_error(ErrorCode::unavailable, "replay_cache_full",
+                    "the jti cache holds " + std::to_string(capacity_) +
+                        " unexpired tokens; new tokens are refused until some expire");
+}
+
+JtiLedgerStats ReplayCache::stats() const {
+  const std::lock_guard lock(mutex_);
+  return JtiLedgerStats{by_time_.size(), capacity_, evictions_, full_refusals_, 0};
 }
 
 std::size_t ReplayCache::size() const {
@@ -45,13 +69,11 @@ std::size_t ReplayCache::size() const {
   return by_time_.size();
 }
 
-std::uint64_t ReplayCache::evictions() const {
-  const std::lock_guard lock(mutex_);
-  return evictions_;
-}
-
 void ReplayCache::purge_expired(time_point now) {
-  while (!by_time_.empty() && by_time_.front().forget_after <= now) erase_first_expiring();
+  while (!by_time_.empty() && by_time_.front().forget_after <= now) {
+    erase_first_expiring();
+    ++evictions_;
+  }
 }
 
 void ReplayCache::erase_first_expiring() {
@@ -114,6 +136,10 @@ void ReplayCache::grow() {
   for (const Key& key : old) {
     if (!is_empty(key)) place(key);
   }
+}
+
+std::shared_ptr<JtiLedger> make_memory_jti_ledger(std::size_t capacity) {
+  return std::make_shared<ReplayCache>(capacity);
 }
 
 }  // namespace vcf_cds::auth

@@ -1,11 +1,10 @@
 // auth::Verifier: the CDS Hooks 2.0 client-JWT checks (digest §7.2, best-practice steps 1-6) in
 // an order that never trusts a claim before its signature is verified, and remembers a jti only
-// for a token that passed every other check (so forged tokens cannot fill the replay cache).
+// for a token that passed every other check (so forged tokens cannot fill the replay ledger).
 #include <algorithm>
 
 #include "auth/jwt.hpp"
 #include "auth/key_store.hpp"
-#include "auth/replay_cache.hpp"
 #include "auth/signature.hpp"
 #include "vcf_cds/auth.hpp"
 
@@ -53,11 +52,11 @@ system_clock::time_point at(std::int64_t numeric_date) {
 }  // namespace
 
 struct Verifier::Impl {
-  Impl(AuthConfig c, Clock clk, JwksFetcher fetcher)
+  Impl(AuthConfig c, Clock clk, JwksFetcher fetcher, std::shared_ptr<JtiLedger> ledger)
       : config(std::move(c)),
         clock(clk ? std::move(clk) : Clock([] { return system_clock::now(); })),
         keys(config.issuers, std::move(fetcher)),
-        replay(config.replay_cache_capacity) {}
+        replay(ledger ? std::move(ledger) : make_memory_jti_ledger(replay_capacity(config))) {}
 
   Result<ClientIdentity> verify(std::string_view header, std::string_view expected_aud);
   Status check_claims(const Claims& claims, const TrustedIssuer& issuer,
@@ -66,7 +65,7 @@ struct Verifier::Impl {
   const AuthConfig config;
   const Clock clock;
   KeyStore keys;
-  ReplayCache replay;
+  const std::shared_ptr<JtiLedger> replay;
 };
 
 Result<ClientIdentity> Verifier::Impl::verify(std::string_view header,
@@ -100,9 +99,12 @@ Result<ClientIdentity> Verifier::Impl::verify(std::string_view header,
   const Status claims_ok = check_claims(claims, issuer, expected_aud, now);
   if (!claims_ok) return claims_ok.error();
 
-  // Remembered until the token could no longer pass the exp check.
+  // Remembered until the token could no longer pass the exp check. A ledger that cannot answer
+  // refuses the token (503): letting it in unchecked would reopen the replay.
   const auto forget_after = at(*claims.exp) + config.skew;
-  if (!replay.insert(issuer.iss + '\n' + *claims.jti, forget_after, now)) {
+  auto first = replay->first_use(issuer.iss, *claims.jti, forget_after, now);
+  if (!first) return std::move(first).error();
+  if (!first.value()) {
     return auth_error(Reason::replayed_jti, "jti was already used by iss " + issuer.iss);
   }
   return ClientIdentity{issuer.iss, claims.sub.value_or(""), claims.tenant.value_or(""),
@@ -137,8 +139,19 @@ Status Verifier::Impl::check_claims(const Claims& claims, const TrustedIssuer& i
   return Ok{};
 }
 
-Verifier::Verifier(AuthConfig config, Clock clock, JwksFetcher fetcher)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(clock), std::move(fetcher))) {}
+std::chrono::seconds replay_window(const AuthConfig& config) {
+  return config.max_lifetime + 2 * config.skew;
+}
+
+std::size_t replay_capacity(const AuthConfig& config) {
+  if (config.replay_cache_capacity != 0) return config.replay_cache_capacity;
+  return replay_design_rate * static_cast<std::size_t>(replay_window(config).count());
+}
+
+Verifier::Verifier(AuthConfig config, Clock clock, JwksFetcher fetcher,
+                   std::shared_ptr<JtiLedger> ledger)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(clock), std::move(fetcher),
+                                   std::move(ledger))) {}
 
 Verifier::~Verifier() = default;
 
@@ -148,7 +161,7 @@ Result<ClientIdentity> Verifier::verify(std::string_view authorization_header,
 }
 
 VerifierStats Verifier::stats() const {
-  return VerifierStats{impl_->replay.size(), impl_->replay.evictions(), impl_->keys.fetches()};
+  return VerifierStats{impl_->replay->stats(), impl_->keys.fetches()};
 }
 
 }  // namespace vcf_cds::auth

@@ -19,6 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using vcf_cds::auth::decode_base64url;
 using vcf_cds::auth::ReplayCache;
+using Insert = ReplayCache::Insert;
 
 TEST_SUITE("auth") {
   TEST_CASE("base64url: RFC 4648 vectors without padding -> decoded") {
@@ -41,30 +42,38 @@ TEST_SUITE("auth") {
   TEST_CASE("replay cache: same id before it expires -> refused; after -> accepted again") {
     ReplayCache cache(10);
     const auto t0 = at(now_s);
-    CHECK(cache.insert("a", t0 + 100s, t0));
-    CHECK_FALSE(cache.insert("a", t0 + 100s, t0 + 99s));
-    CHECK(cache.insert("a", t0 + 300s, t0 + 100s));
+    CHECK(cache.insert("a", t0 + 100s, t0) == Insert::added);
+    CHECK(cache.insert("a", t0 + 100s, t0 + 99s) == Insert::replayed);
+    CHECK(cache.insert("a", t0 + 300s, t0 + 100s) == Insert::added);
     CHECK(cache.size() == 1);
+    CHECK(cache.stats().evictions == 1);  // the expired "a" made way for the new one
   }
 
-  TEST_CASE("replay cache: more ids than capacity -> size bounded, earliest-expiring evicted") {
+  TEST_CASE("replay cache: more ids than capacity -> new ids refused, live ids never forgotten") {
     ReplayCache cache(4);
     const auto t0 = at(now_s);
-    for (int i = 0; i < 100; ++i) {
-      CHECK(cache.insert("id" + std::to_string(i), t0 + std::chrono::seconds(1000 + i), t0));
-      CHECK(cache.size() <= 4);
+    for (int i = 0; i < 4; ++i) {
+      CHECK(cache.insert("id" + std::to_string(i), t0 + std::chrono::seconds(1000 + i), t0) ==
+            Insert::added);
     }
-    CHECK(cache.size() == 4);
-    CHECK(cache.evictions() == 96);
-    CHECK_FALSE(cache.insert("id99", t0 + 2000s, t0));  // newest still remembered
-    CHECK(cache.insert("id0", t0 + 2000s, t0));         // oldest was forgotten
-    // Expired entries go first, without counting as evictions.
-    CHECK(cache.insert("late", t0 + 5000s, t0 + 1500s));
-    CHECK(cache.size() == 2);
-    CHECK(cache.evictions() == 97);
+    for (int i = 4; i < 100; ++i) {
+      CHECK(cache.insert("id" + std::to_string(i), t0 + 2000s, t0) == Insert::full);
+      CHECK(cache.size() == 4);
+    }
+    CHECK(cache.stats().full_refusals == 96);
+    CHECK(cache.stats().evictions == 0);
+    // Every remembered id is still a replay, however many ids were offered since.
+    for (int i = 0; i < 4; ++i) {
+      CHECK(cache.insert("id" + std::to_string(i), t0 + 2000s, t0 + 999s) == Insert::replayed);
+    }
+    // Once the first expires, its room goes to a new id; the others stay.
+    CHECK(cache.insert("late", t0 + 5000s, t0 + 1000s) == Insert::added);
+    CHECK(cache.stats().evictions == 1);
+    CHECK(cache.insert("id0", t0 + 5000s, t0 + 1000s) == Insert::full);
+    CHECK(cache.insert("id1", t0 + 5000s, t0 + 1000s) == Insert::replayed);
   }
 
-  TEST_CASE("replay cache: random inserts, expiries and evictions -> same answers as a model") {
+  TEST_CASE("replay cache: random inserts, expiries and refusals -> same answers as a model") {
     // The cache is a heap plus an open-addressing set with backward-shift deletion; a plain
     // map of id -> forget_after with the same rules must give the same answer to every insert.
     // A small id space makes repeats (refused or re-accepted) and long probe runs common.
@@ -72,31 +81,29 @@ TEST_SUITE("auth") {
       CAPTURE(capacity);
       ReplayCache cache(capacity);
       std::map<std::string, ReplayCache::time_point> model;
-      std::uint64_t model_evictions = 0;
+      std::uint64_t model_expired = 0;
+      std::uint64_t model_full = 0;
       std::mt19937 random(static_cast<unsigned>(capacity));
       auto now = at(now_s);
       for (int step = 0; step < 20000; ++step) {
         now += std::chrono::seconds(random() % 3);
         const std::string id = "id" + std::to_string(random() % 500);
-        // + step ns: no two entries expire at the same instant, so "earliest" is one entry.
         const auto forget_after =
             now + std::chrono::seconds(1 + random() % 200) + std::chrono::nanoseconds(step);
-        std::erase_if(model, [&](const auto& entry) { return entry.second <= now; });
-        bool expected = !model.contains(id);
-        if (expected) {
-          if (model.size() >= capacity) {
-            auto first = std::min_element(model.begin(), model.end(),
-                                          [](auto& a, auto& b) { return a.second < b.second; });
-            model.erase(first);
-            ++model_evictions;
-          }
-          model.emplace(id, forget_after);
+        model_expired +=
+            std::erase_if(model, [&](const auto& entry) { return entry.second <= now; });
+        Insert expected = Insert::replayed;
+        if (!model.contains(id)) {
+          expected = model.size() >= capacity ? Insert::full : Insert::added;
+          if (expected == Insert::added) model.emplace(id, forget_after);
+          if (expected == Insert::full) ++model_full;
         }
         CAPTURE(step);
         REQUIRE(cache.insert(id, forget_after, now) == expected);
         REQUIRE(cache.size() == model.size());
       }
-      CHECK(cache.evictions() == model_evictions);
+      CHECK(cache.stats().evictions == model_expired);
+      CHECK(cache.stats().full_refusals == model_full);
     }
   }
 
@@ -108,7 +115,7 @@ TEST_SUITE("auth") {
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&] {
         for (int i = 0; i < 2000; ++i) {
-          if (cache.insert("id" + std::to_string(i), t0 + 60s, t0)) ++wins;
+          if (cache.insert("id" + std::to_string(i), t0 + 60s, t0) == Insert::added) ++wins;
         }
       });
     }
@@ -117,18 +124,38 @@ TEST_SUITE("auth") {
     CHECK(cache.size() == 2000);
   }
 
-  TEST_CASE("verifier: replay cache capacity -> memory bounded across many tokens") {
+  TEST_CASE("verifier: replay cache capacity -> full cache answers 503, never forgets a jti") {
     auto config = trusted_config();
     config.replay_cache_capacity = 3;
-    const vcf_cds::auth::Verifier verifier(config, FakeClock().fn());
+    const FakeClock clock;
+    const vcf_cds::auth::Verifier verifier(config, clock.fn());
     std::vector<std::string> tokens;
-    for (int i = 0; i < 6; ++i) tokens.push_back(mint(header("ES384", "ec384"), claims()));
-    for (const auto& token : tokens) {
-      CHECK(outcome(verifier.verify(bearer(token), audience)) == "accepted");
-      CHECK(verifier.stats().replay_entries <= 3);
+    for (int i = 0; i < 5; ++i) tokens.push_back(mint(header("ES384", "ec384"), claims()));
+    for (int i = 0; i < 3; ++i) {
+      CHECK(outcome(verifier.verify(bearer(tokens[i]), audience)) == "accepted");
     }
-    CHECK(verifier.stats().replay_evictions == 3);
-    CHECK(outcome(verifier.verify(bearer(tokens.back()), audience)) == "replayed_jti");
+    for (int i = 3; i < 5; ++i) {
+      const auto refused = verifier.verify(bearer(tokens[i]), audience);
+      REQUIRE_FALSE(refused.has_value());
+      CHECK(refused.error().code == ErrorCode::unavailable);
+      CHECK(refused.error().field == "replay_cache_full");
+    }
+    CHECK(outcome(verifier.verify(bearer(tokens[0]), audience)) == "replayed_jti");
+    const auto stats = verifier.stats().replay;
+    CHECK(stats.entries == 3);
+    CHECK(stats.capacity == 3);
+    CHECK(stats.full_refusals == 2);
+    CHECK(stats.evictions == 0);
+    // claims() tokens expire at now + 300 s; remembered until exp + skew (60 s).
+    clock.advance(299s);  // the last second before exp - skew: still a replay, still full
+    CHECK(outcome(verifier.verify(bearer(tokens[1]), audience)) == "replayed_jti");
+    CHECK(verifier.verify(bearer(tokens[3]), audience).error().field == "replay_cache_full");
+    clock.advance(61s);
+    const auto fresh =
+        mint(header("ES384", "ec384"), claims().num("iat", now_s + 360).num("exp", now_s + 660));
+    CHECK(outcome(verifier.verify(bearer(fresh), audience)) == "accepted");
+    CHECK(verifier.stats().replay.evictions == 3);
+    CHECK(verifier.stats().replay.entries == 1);
   }
 
   TEST_CASE("trust flag: ISS=FILE and ISS=https URL -> parsed; other forms -> bad_request") {
