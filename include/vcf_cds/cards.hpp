@@ -41,8 +41,10 @@ struct ConsultIds {
   std::string consult_id;  // "urn:uuid:…", per card
   std::string card_uuid;   // empty for PAMA-only (no-criteria-apply) consults
   std::vector<std::string> suggestion_uuids;
-  std::string pama_rating;  // "appropriate" | "not-appropriate" | "no-criteria-apply"
-  std::string card_json;    // the card as sent (empty without a card)
+  // "appropriate" | "not-appropriate" | "no-criteria-apply"; empty when no PAMA rating was sent
+  // (an order that is not advanced imaging: treatment, referral, biopsy).
+  std::string pama_rating;
+  std::string card_json;  // the card as sent (empty without a card)
 };
 
 struct Rendered {

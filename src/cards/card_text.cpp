@@ -89,7 +89,10 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   auto text = std::make_shared<CardText>();
   text->summary = r.templ("summary");
   text->suggestion_label = r.templ("suggestionLabel");
+  text->suggestion_label_other_kind = r.templ("suggestionLabelOtherKind");
+  text->suggestion_label_add = r.templ("suggestionLabelAdd");
   text->delete_description = r.templ("deleteDescription");
+  text->delete_paired_description = r.templ("deletePairedDescription");
   text->create_description = r.templ("createDescription");
   text->update_description = r.templ("updateDescription");
   text->pubmed_url = r.templ("pubmedUrl");
@@ -104,6 +107,21 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   text->rrl_meaning = r.map("rrlMeaning", {"O", "☢", "Varies", "N/A"});
   text->population = r.map("population", {"adult", "pediatric"});
   text->alternative_not_orderable = r.text(doc, "alternativeNotOrderable");
+  text->alternative_needs_region = r.text(doc, "alternativeNeedsRegion");
+  text->service_kind_words =
+      r.map("serviceKindWords", {"imaging", "treatment", "referral", "biopsy"});
+  text->service_kind = r.map("serviceKind", {});
+  for (const auto& [row, kind] : text->service_kind) {
+    if (!text->service_kind_words.count(kind))
+      r.fail("serviceKind." + row, "unknown kind '" + kind + "' (not in serviceKindWords)");
+  }
+  const auto& kept = r.member(doc, "keptServiceKinds", {});
+  if (!kept.IsArray()) r.fail("keptServiceKinds", "must be an array");
+  for (const auto& kind : kept.GetArray()) {
+    if (!kind.IsString() || !text->service_kind_words.count(kind.GetString()))
+      r.fail("keptServiceKinds", "entries must be kinds named in serviceKindWords");
+    text->kept_service_kinds.emplace_back(kind.GetString());
+  }
 
   const auto& reasons = r.member(doc, "overrideReasons", {});
   if (!reasons.IsArray() || reasons.Empty()) r.fail("overrideReasons", "must be a non-empty array");

@@ -21,8 +21,11 @@ class CardText {
  public:
   Template summary;
   Template detail;
-  Template suggestion_label;
+  Template suggestion_label;             // replaces the order with the same kind of service
+  Template suggestion_label_other_kind;  // replaces it with a different kind of service
+  Template suggestion_label_add;         // adds beside an order of a kept kind
   Template delete_description;
+  Template delete_paired_description;  // the 62284 injection paired with CT myelography
   Template create_description;
   Template update_description;
   Template pubmed_url;
@@ -35,6 +38,10 @@ class CardText {
   std::map<std::string, std::string, std::less<>> rrl_meaning;  // "O", "☢", "Varies", "N/A"
   std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
   std::string alternative_not_orderable;
+  std::string alternative_needs_region;  // orderable only for a known spinal level
+  std::map<std::string, std::string, std::less<>> service_kind;        // by row name
+  std::map<std::string, std::string, std::less<>> service_kind_words;  // "referral": "a referral"
+  std::vector<std::string> kept_service_kinds;  // kinds a suggestion adds beside, never replaces
   std::vector<OverrideReason> override_reasons;
   std::string score_system;
   std::array<std::string, 9> score_codes;  // rating n -> score_codes[n-1]

@@ -90,8 +90,17 @@ std::string escape_markdown(std::string_view text) {
 }
 
 facts::Region suggestion_region(const Decision& decision) {
-  return decision.procedure.region != facts::Region::none ? decision.procedure.region
-                                                          : decision.facts.vcf_region;
+  // A whole-body order (bone scan, PET) names no level: like an order with no region it takes a
+  // level from its bodySite, else from the fracture's record.
+  const auto spine = [](facts::Region region) {
+    return region == facts::Region::cervical || region == facts::Region::thoracic ||
+           region == facts::Region::lumbar;
+  };
+  for (const auto region : {decision.procedure.region, decision.procedure.body_site_region,
+                            decision.facts.vcf_region}) {
+    if (spine(region)) return region;
+  }
+  return facts::Region::none;
 }
 
 std::vector<Alternative> usually_appropriate_alternatives(const Decision& decision,
@@ -195,7 +204,12 @@ void render_detail(const CardText& text, const Decision& decision,
     for (const auto& alternative : alternatives) {
       auto& item = section.add("items");
       item.set_ref("procedure", alternative.row->name).set("rating", alternative.row->rating);
-      if (!alternative.orderable) item.set_ref("note", text.alternative_not_orderable);
+      if (!alternative.orderable) {
+        item.set_ref("note", text.alternative_not_orderable);
+      } else if (!alternative.code && row.category != criteria::Category::usually_appropriate) {
+        // Only where a suggestion would have been offered.
+        item.set_ref("note", text.alternative_needs_region);
+      }
     }
   }
 

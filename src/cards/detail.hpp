@@ -23,7 +23,9 @@ std::vector<Alternative> usually_appropriate_alternatives(const criteria::Decisi
                                                           const facts::Terminology& terminology,
                                                           facts::Region region);
 
-// Region for suggestions: the order's code or bodySite, else the VCF's site (CONTRACT §7).
+// Region for suggestions (CONTRACT §7): the spine region of the order's code or bodySite, else
+// the VCF's ICD-10-CM site or bodySite; Region::none when no level is known (a whole-body order
+// without one included).
 facts::Region suggestion_region(const criteria::Decision& decision);
 
 std::string render_summary(const CardText& text, const criteria::Decision& decision);

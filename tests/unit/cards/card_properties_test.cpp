@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <map>
+
 #include "common/json_file.hpp"
 #include "support/scenario.hpp"
 #include "vcf_cds/cards.hpp"
@@ -40,6 +42,11 @@ Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureR
   d.procedure.order_ref = "ServiceRequest/o1";
   d.procedure.row_name = row.name;
   d.procedure.region = region;
+  // Advanced imaging as the order's own code says (the row's orderable code in this region).
+  if (const auto code = facts::orderable_code(*k.terminology, row.name, region)) {
+    d.procedure.advanced_imaging =
+        facts::describe_code(*k.terminology, code->system, code->code).advanced_imaging;
+  }
   d.facts.pediatric = pediatric;
   std::vector<criteria::Decision> decisions{d};
 
@@ -89,6 +96,12 @@ TEST_SUITE("cards") {
           CHECK(str(card, "indicator") ==
                 (row.category == criteria::Category::usually_not_appropriate ? "warning" : "info"));
           CHECK(str(card["source"], "label").find("ACR Appropriateness Criteria") == 0);
+          // PAMA covers advanced diagnostic imaging only: treatment, referral and biopsy orders
+          // get their card and no system action (no pama-rating extensions).
+          const bool advanced = variant.phase == criteria::Phase::imaging &&
+                                row.name != "Image-guided biopsy spine area of interest";
+          CHECK(r.response.HasMember("systemActions") == advanced);
+          CHECK(r.response.HasMember("extension") == advanced);
 
           const auto& ext = card["extension"]["vcf-cds"];
           CHECK(str(ext, "order") == "ServiceRequest/o1");
@@ -164,14 +177,35 @@ TEST_SUITE("cards") {
           CHECK(str(card, "selectionBehavior") == "at-most-one");
           std::vector<std::string> offered;
           int recommended = 0, best_rating = 0, recommended_rating = 0;
+          const auto kind = [&](const criteria::ProcedureRow& r) {
+            const std::map<std::string, std::string> kinds{
+                {"Surgical consultation", "referral"},
+                {"Radiation oncology consultation", "referral"},
+                {"Image-guided biopsy spine area of interest", "biopsy"}};
+            const auto found = kinds.find(r.name);
+            return found != kinds.end() ? found->second
+                                        : std::string(criteria::to_string(variant.phase));
+          };
+          const auto* best_row = static_cast<const criteria::ProcedureRow*>(nullptr);
           for (const auto& s : it->value.GetArray()) {
-            const auto& created = s["actions"][1]["resource"];
+            const auto& actions = s["actions"];
+            const auto& created = actions[actions.Size() - 1]["resource"];
+            CHECK(str(actions[actions.Size() - 1], "type") == "create");
             const auto mapped = facts::map_order(*k.terminology, created, {});
             offered.push_back(mapped.row_name);
             const auto* alt = variant.find_row(mapped.row_name);
             REQUIRE(alt != nullptr);
             CHECK(alt->category == criteria::Category::usually_appropriate);
             CHECK(alt->name != "Medical management only");
+            // A referral or biopsy stays when a different kind of service is suggested.
+            const bool adds =
+                kind(row) != kind(*alt) && (kind(row) == "referral" || kind(row) == "biopsy");
+            CHECK(actions.Size() == (adds ? 1u : 2u));
+            if (!adds) CHECK(str(actions[0], "resourceId") == "ServiceRequest/o1");
+            const std::string label = str(s, "label");
+            CAPTURE(label);
+            CHECK(label.find(alt->name) != std::string::npos);
+            if (kind(row) != kind(*alt)) CHECK(label.find(row.name) != std::string::npos);
             if (mapped.region != facts::Region::none &&
                 mapped.region != facts::Region::whole_body) {
               CHECK(mapped.region == region);  // 72148 lumbar -> 72158 lumbar, never cervical
@@ -184,6 +218,7 @@ TEST_SUITE("cards") {
             if (s.HasMember("isRecommended")) {
               ++recommended;
               recommended_rating = alt->rating;
+              best_row = alt;
             }
             CHECK(s.HasMember("uuid"));
             ++suggestions_seen;
@@ -191,6 +226,14 @@ TEST_SUITE("cards") {
           CHECK(offered == expected);
           CHECK(recommended == 1);
           CHECK(recommended_rating == best_rating);
+          // Among the best rated, none with less ionising radiation was passed over (O before ☢).
+          REQUIRE(best_row != nullptr);
+          if (best_row->rrl_adult != "O 0 mSv" && best_row->rrl_adult != "N/A") {
+            for (const auto& name : offered) {
+              const auto* alt = variant.find_row(name);
+              CHECK_FALSE((alt->rating == best_rating && alt->rrl_adult == "O 0 mSv"));
+            }
+          }
         }
       }
     }
