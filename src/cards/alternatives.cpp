@@ -20,22 +20,17 @@ std::string_view modality(std::string_view row_name) {
   return row_name.substr(0, row_name.find(' '));
 }
 
-const Alternative* recommended_alternative(std::span<const Alternative* const> alternatives,
-                                           const criteria::Decision& decision) {
+bool ranks_before(const Alternative& a, const Alternative& b, const criteria::Decision& decision) {
   const bool pediatric = decision.facts.pediatric;
   const std::string_view ordered = modality(decision.headline.row->name);
-  // Smaller is better: -rating, radiation, not the ordered modality. Ties keep document order.
-  const auto rank = [&](const Alternative& a) {
-    const auto& row = *a.row;
+  // Smaller is better: -rating, radiation, not the ordered modality.
+  const auto rank = [&](const Alternative& alternative) {
+    const auto& row = *alternative.row;
     return std::make_tuple(-row.rating,
                            radiation_rank(pediatric ? row.rrl_pediatric : row.rrl_adult),
                            modality(row.name) != ordered);
   };
-  const Alternative* best = nullptr;
-  for (const Alternative* a : alternatives) {
-    if (a->code && (best == nullptr || rank(*a) < rank(*best))) best = a;
-  }
-  return best;
+  return rank(a) < rank(b);
 }
 
 std::string_view service_kind(const CardText& text, const criteria::ProcedureRow& row,

@@ -2,7 +2,6 @@
 // one is recommended, and whether a suggestion replaces the order or is added beside it.
 #pragma once
 
-#include <span>
 #include <string_view>
 #include <vector>
 
@@ -19,11 +18,10 @@ int radiation_rank(std::string_view rrl);
 // seed names every row modality first.
 std::string_view modality(std::string_view row_name);
 
-// The alternative to recommend among those with an orderable code: highest rating, then lower
-// radiation for the patient's age group, then the ordered modality, then document order. Null
-// when none has a code.
-const Alternative* recommended_alternative(std::span<const Alternative* const> alternatives,
-                                           const criteria::Decision& decision);
+// Whether `a` is recommended before `b`: higher rating, then lower radiation for the patient's
+// age group, then the ordered modality. Equal ranks are false both ways: the caller keeps the
+// first in document order.
+bool ranks_before(const Alternative& a, const Alternative& b, const criteria::Decision& decision);
 
 // What a suggestion does with the draft order (README, Decisions): same kind of service ->
 // replace it; an order of a kept kind (card-text.json "keptServiceKinds": referral, biopsy) with

@@ -87,21 +87,20 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
   const auto region = suggestion_region(d);
   const auto& ref = d.procedure.order_ref;
   // Replacing needs the order's id; adding beside it does not.
-  std::vector<const Alternative*> offered;
-  offered.reserve(alternatives.size());
+  const auto offered = [&](const Alternative& a) {
+    return a.code &&
+           (is_order_reference(ref) || suggestion_change(*in.text, d, a) == SuggestionChange::add);
+  };
+  const Alternative* best = nullptr;  // ties keep the first in document order
   for (const auto& a : alternatives) {
-    if (!a.code) continue;
-    if (is_order_reference(ref) || suggestion_change(*in.text, d, a) == SuggestionChange::add) {
-      offered.push_back(&a);
-    }
+    if (offered(a) && (best == nullptr || ranks_before(a, *best, d))) best = &a;
   }
-  const Alternative* best = recommended_alternative(offered, d);
   if (best == nullptr) return;
   const auto phase = d.headline.variant->phase;
   w.Key("suggestions");
   w.StartArray();
-  for (const Alternative* alternative : offered) {
-    const Alternative& a = *alternative;
+  for (const auto& a : alternatives) {
+    if (!offered(a)) continue;
     const std::string uuid = in.new_uuid();
     ids.suggestion_uuids.push_back(uuid);
     const auto change = suggestion_change(*in.text, d, a);
