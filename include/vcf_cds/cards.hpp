@@ -33,6 +33,8 @@ std::shared_ptr<const PreparedRows> prepare_rows(
 struct Settings {
   std::string qcdsm_id = "vcf-cds";  // pama-rating-qcdsm-consulted (a site's CMS G-code)
   std::string canonical_base = "https://vcf-cds.example.org/fhir";  // project CodeSystem base
+  // No card for a firm Usually appropriate answer (its PAMA system action is still sent).
+  bool quiet_when_appropriate = false;
 };
 
 // What one order's consult produced; consult_id is the audit key.

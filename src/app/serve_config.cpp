@@ -62,6 +62,8 @@ po::options_description describe_options(ServeConfig& c) {
        "pama-rating-qcdsm-consulted value (a site's CMS G-code)")
       ("canonical-base", po::value(&c.canonical_base)->default_value("https://vcf-cds.example.org/fhir"),
        "canonical base of the project's FHIR CodeSystem and AUC identifiers")
+      ("quiet-when-appropriate", po::bool_switch(&c.quiet_when_appropriate),
+       "no card for a firm Usually appropriate answer (its PAMA rating is still sent)")
       ("console-token", po::value(&c.console_token),
        "bearer token for the review console at /console/ (off when unset; 'auto' prints a "
        "random one at start-up)")

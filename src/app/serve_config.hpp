@@ -38,6 +38,7 @@ struct ServeConfig {
   std::string identifier_secret_file;
   std::string qcdsm_id;
   std::string canonical_base;
+  bool quiet_when_appropriate = false;
   std::string tls_cert;
   std::string tls_key;
   std::string console_token;  // "auto": a random token printed at start-up

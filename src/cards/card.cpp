@@ -218,14 +218,32 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "summary", render_summary(text, d));
   key_str(w, "indicator",
           CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
-  std::string& detail = rendered_text_buffer();
-  render_detail(text, d, alternatives, *parts, detail);
-  key_str(w, "detail", detail);
+  TemplateData row_data;  // for the short detail and the link label
+  row_data.set_ref("procedure", d.headline.row->name)
+      .set_ref("category", criteria::to_string(d.headline.row->category))
+      .set("rating", d.headline.row->rating)
+      .set("variant", d.headline.variant->number)
+      .set_ref("situation", text.situation(d.headline.variant->number));
+  if (short_card(d)) {
+    key_rendered(w, "detail", text.short_detail, row_data);
+  } else {
+    std::string& detail = rendered_text_buffer();
+    render_detail(text, d, alternatives, *parts, detail);
+    key_str(w, "detail", detail);
+  }
   w.Key("source");
   w.StartObject();
   key_str(w, "label", text.source_label);
   key_str(w, "url", text.source_url);
   w.EndObject();
+  w.Key("links");
+  w.StartArray();
+  w.StartObject();
+  key_rendered(w, "label", text.evidence_link_label, row_data);
+  key_str(w, "url", evidence_url(in.settings.canonical_base, d.headline.variant->number));
+  key_str(w, "type", "absolute");
+  w.EndObject();
+  w.EndArray();
   if (d.headline.row->category != Category::usually_appropriate) {
     write_suggestions(w, in, order, d, alternatives, ids);
   }

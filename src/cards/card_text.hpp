@@ -21,6 +21,8 @@ class CardText {
  public:
   Template summary;
   Template detail;
+  Template short_detail;                 // a firm Usually appropriate answer: one line
+  Template evidence_link_label;          // the card's link to the evidence page
   Template suggestion_label;             // replaces the order with the same kind of service
   Template suggestion_label_other_kind;  // replaces it with a different kind of service
   Template suggestion_label_add;         // adds beside an order of a kept kind
@@ -37,6 +39,10 @@ class CardText {
   std::map<std::string, std::string, std::less<>> assumptions;  // "symptomatic:true"
   std::map<std::string, std::string, std::less<>> rrl_meaning;  // "O", "☢", "Varies", "N/A"
   std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
+  std::map<std::string, std::string, std::less<>> situations;   // by variant number, "1".."9"
+  // How a fact's record is dated in words: "since", "done", "history", "historyDated",
+  // "orderReason"; {{date}} is the ISO date.
+  std::map<std::string, Template, std::less<>> fact_words;
   std::string alternative_not_orderable;
   std::string alternative_needs_region;  // orderable only for a known spinal level
   std::map<std::string, std::string, std::less<>> service_kind;        // by row name
@@ -53,6 +59,8 @@ class CardText {
   // What an RRL value means: "O 0 mSv" reads as "O", any ☢ level as "☢", others as themselves.
   // The view is into this object or `rrl`.
   std::string_view rrl_meaning_of(std::string_view rrl) const;
+  // The variant's clinical situation in plain words ("new painful VCF, no known cancer").
+  std::string_view situation(int variant) const;
   // The PubMed link for a positive numeric PMID; empty for anything else (the seed's negative
   // ids stay as written, unlinked).
   std::string pubmed_link(std::string_view pmid) const;

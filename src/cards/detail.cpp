@@ -45,33 +45,27 @@ void append_markdown(std::string& out, std::string_view text) {
   out.append(text.data() + run, text.size() - run);
 }
 
-// Appends "Condition/c1 — M80.08XA “Age-related osteoporosis…”, 2026-11-01", escaped; the parts
-// after " — " appear only when known (", history" when not current).
-void append_source(std::string& out, const facts::Evidence& evidence) {
-  append_markdown(out, evidence.source.reference);
-  bool any = false;  // whether a detail part is written yet
-  const auto separate = [&](std::string_view between) {
-    out += any ? between : std::string_view(" — ");
-    any = true;
-  };
-  if (!evidence.source.code.empty()) {
-    separate("");
-    append_markdown(out, evidence.source.code);
+// Appends a fact's record in words for the clinician, escaped: its display (else its code) and
+// how it is dated ("Low back pain, unspecified, since 2026-11-08"; "…, history"; "…, a reason on
+// this order"). Resource references stay in the extension and the audit, not in the prose.
+void append_fact(std::string& out, const CardText& text, const facts::Evidence& evidence) {
+  const auto& source = evidence.source;
+  append_markdown(out, source.display.empty() ? source.code : source.display);
+  const auto reference = std::string_view(source.reference);
+  std::string_view phrase;
+  if (reference.rfind("ServiceRequest/", 0) == 0) {
+    phrase = "orderReason";
+  } else if (!evidence.current) {
+    phrase = evidence.date ? "historyDated" : "history";
+  } else if (evidence.date) {
+    phrase = reference.rfind("Procedure/", 0) == 0 ? "done" : "since";
   }
-  if (!evidence.source.display.empty()) {
-    separate(" ");
-    out += "“";
-    append_markdown(out, evidence.source.display);
-    out += "”";
-  }
-  if (evidence.date) {
-    separate(", ");
-    out += common::iso_date(*evidence.date);
-  }
-  if (!evidence.current) {
-    separate(", ");
-    out += "history";
-  }
+  const auto words = text.fact_words.find(phrase);
+  if (phrase.empty() || words == text.fact_words.end()) return;
+  TemplateData data;
+  if (evidence.date) data.set("date", common::iso_date(*evidence.date));
+  out += ", ";
+  words->second.render_to(data, out);
 }
 
 void add_row_fields(TemplateData& data, const criteria::VariantMatch& match) {
@@ -126,9 +120,22 @@ std::vector<Alternative> usually_appropriate_alternatives(const Decision& decisi
   return out;
 }
 
+std::string evidence_url(std::string_view canonical_base, int variant) {
+  std::string url(canonical_base);
+  url += "/criteria/acr-vcf/variant/";
+  url += std::to_string(variant);
+  return url;
+}
+
+bool short_card(const Decision& decision) {
+  return decision.firm &&
+         decision.headline.row->category == criteria::Category::usually_appropriate;
+}
+
 std::string render_summary(const CardText& text, const Decision& decision) {
   TemplateData data;
   data.set_ref("procedure", decision.headline.row->name);
+  data.set_ref("situation", text.situation(decision.headline.variant->number));
   add_row_fields(data, decision.headline);
   std::string summary = text.summary.render(data);
   // Guard the protocol limit even if the wording is edited to something longer.
@@ -157,7 +164,8 @@ void render_detail(const CardText& text, const Decision& decision,
   data.set("disagreement", row.disagreement);
   data.set("median", row.median);
   data.set_ref("soe", row.soe);
-  data.set("firm", decision.firm && decision.candidates.size() > 1);
+  data.set_ref("situation", text.situation(decision.headline.variant->number));
+  data.set("firm", decision.firm);
 
   for (std::size_t k = 0; k < facts::kFactKindCount; ++k) {
     const auto kind = static_cast<facts::FactKind>(k);
@@ -166,7 +174,7 @@ void render_detail(const CardText& text, const Decision& decision,
     std::string sources;
     for (const auto& e : evidence) {
       if (!sources.empty()) sources += "; ";
-      append_source(sources, e);
+      append_fact(sources, text, e);
     }
     data.add("why")
         .set_ref("fact", CardText::word(text.facts, facts::to_string(kind)))
@@ -176,14 +184,24 @@ void render_detail(const CardText& text, const Decision& decision,
     const std::string key = assumption.fact + (assumption.assumed_present ? ":true" : ":false");
     data.add("assumptions").set("text", std::string(CardText::word(text.assumptions, key)));
   }
+  // What would change the answer is shown only where the category would change; the extension
+  // keeps every differing rating (otherVariants).
+  const auto changes_category = [&](const criteria::VariantMatch& match) {
+    return match.row->category != row.category;
+  };
   for (const auto& alternative : decision.if_present) {
+    if (!changes_category(alternative.match)) continue;
     auto& item = data.add("ifPresent");
     item.set_ref("fact", CardText::word(text.facts, alternative.fact));
     add_row_fields(item, alternative.match);
   }
-  if (!decision.other_variants.empty()) {
+  bool changes = false;
+  for (const auto& other : decision.other_variants) changes = changes || changes_category(other);
+  data.set("changes", changes);
+  if (changes) {
     auto& section = data.add("otherVariants");
     for (const auto& other : decision.other_variants) {
+      if (!changes_category(other)) continue;
       auto& item = section.add("items");
       add_row_fields(item, other);
       item.set_ref("text", other.variant->text);

@@ -28,6 +28,13 @@ std::vector<Alternative> usually_appropriate_alternatives(const criteria::Decisi
 // without one included).
 facts::Region suggestion_region(const criteria::Decision& decision);
 
+// The evidence page of a variant: the card's link and the PAMA auc-applied identifier.
+std::string evidence_url(std::string_view canonical_base, int variant);
+
+// A firm Usually appropriate answer: the card carries one line, not the whole detail (alert
+// fatigue: nothing in it needs reading).
+bool short_card(const criteria::Decision& decision);
+
 std::string render_summary(const CardText& text, const criteria::Decision& decision);
 // Appends the card's Markdown detail to `out`.
 void render_detail(const CardText& text, const criteria::Decision& decision,
