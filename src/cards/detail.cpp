@@ -219,6 +219,7 @@ void render_detail(const CardText& text, const Decision& decision,
   if (!alternatives.empty()) {
     auto& section = data.add("alternatives");
     section.set("variant", decision.headline.variant->number);
+    section.set("alsoAppropriate", row.category == criteria::Category::usually_appropriate);
     for (const auto& alternative : alternatives) {
       auto& item = section.add("items");
       item.set_ref("procedure", alternative.row->name).set("rating", alternative.row->rating);

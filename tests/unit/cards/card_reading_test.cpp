@@ -66,12 +66,16 @@ TEST_SUITE("cards") {
         std::vector<std::size_t> order;
         for (const char* heading :
              {"**Assumed:**", "**If that assumption is wrong**", "**Usually appropriate instead**",
-              "**Why: ACR variant", "**Relative radiation level", "**Evidence:**",
-              "**References**"}) {
+              "**Also usually appropriate**", "**Why: ACR variant", "**Relative radiation level",
+              "**Evidence:**", "**References**"}) {
           if (const auto pos = at(detail, heading); pos != std::string::npos) order.push_back(pos);
         }
         CHECK(std::is_sorted(order.begin(), order.end()));
         CHECK(at(detail, "**Why: ACR variant") != std::string::npos);
+        // "Instead" only where the order is not itself usually appropriate.
+        if (str(ext, "category") == "Usually appropriate") {
+          CHECK(at(detail, "instead**") == std::string::npos);
+        }
         CHECK(at(detail, "**Evidence:**") > at(detail, "**Relative radiation level"));
         // Other variants in the detail only where they change the category.
         const std::string category = str(ext, "category");
