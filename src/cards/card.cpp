@@ -219,6 +219,7 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "indicator",
           CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
   TemplateData row_data;  // for the short detail and the link label
+  row_data.reserve(5);
   row_data.set_ref("procedure", d.headline.row->name)
       .set_ref("category", criteria::to_string(d.headline.row->category))
       .set("rating", d.headline.row->rating)
@@ -240,7 +241,10 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   w.StartArray();
   w.StartObject();
   key_rendered(w, "label", text.evidence_link_label, row_data);
-  key_str(w, "url", evidence_url(in.settings.canonical_base, d.headline.variant->number));
+  thread_local std::string url;  // reused: no allocation per card
+  url.clear();
+  append_evidence_url(url, in.settings.canonical_base, d.headline.variant->number);
+  key_str(w, "url", url);
   key_str(w, "type", "absolute");
   w.EndObject();
   w.EndArray();

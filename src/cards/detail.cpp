@@ -62,8 +62,10 @@ void append_fact(std::string& out, const CardText& text, const facts::Evidence& 
   }
   const auto words = text.fact_words.find(phrase);
   if (phrase.empty() || words == text.fact_words.end()) return;
-  TemplateData data;
-  if (evidence.date) data.set("date", common::iso_date(*evidence.date));
+  // One data per thread, its one value overwritten: a card names many facts, and a fresh data
+  // would allocate its entries for each.
+  thread_local TemplateData data;
+  data.set("date", evidence.date ? common::iso_date(*evidence.date) : std::string());
   out += ", ";
   words->second.render_to(data, out);
 }
@@ -121,10 +123,15 @@ std::vector<Alternative> usually_appropriate_alternatives(const Decision& decisi
 }
 
 std::string evidence_url(std::string_view canonical_base, int variant) {
-  std::string url(canonical_base);
-  url += "/criteria/acr-vcf/variant/";
-  url += std::to_string(variant);
+  std::string url;
+  append_evidence_url(url, canonical_base, variant);
   return url;
+}
+
+void append_evidence_url(std::string& out, std::string_view canonical_base, int variant) {
+  out += canonical_base;
+  out += "/criteria/acr-vcf/variant/";
+  out += std::to_string(variant);
 }
 
 bool short_card(const Decision& decision) {
