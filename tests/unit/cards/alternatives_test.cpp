@@ -176,7 +176,7 @@ TEST_SUITE("cards") {
     }
   }
 
-  TEST_CASE("card text: service kinds -> an unknown kind stops the load naming the field") {
+  TEST_CASE("card text: bad kinds, situations, fact words -> the load stops naming the field") {
     const auto templates = testing::source_path("cards/templates");
     const std::string json = read_text(templates / "card-text.json");
     const std::string detail = read_text(templates / "detail.md");
@@ -191,6 +191,11 @@ TEST_SUITE("cards") {
         {R"("keptServiceKinds": ["referral", "biopsy"])", R"("keptServiceKinds": ["referal"])",
          "keptServiceKinds"},
         {R"("referral": "a referral",)", "", "serviceKindWords.referral"},
+        {R"("9": "pathological (tumour) VCF with ongoing mechanical pain")", R"("10": "x")",
+         "situations.9"},
+        {R"("orderReason": "a reason on this order")", R"("orderReason": "{{#date}}")",
+         "factWords.orderReason"},
+        {R"("shortDetail")", R"("shortDetails")", "shortDetail"},
     };
     for (const auto& c : cases) {
       CAPTURE(c.field);
