@@ -33,6 +33,9 @@ std::shared_ptr<const PreparedRows> prepare_rows(
 struct Settings {
   std::string qcdsm_id = "vcf-cds";  // pama-rating-qcdsm-consulted (a site's CMS G-code)
   std::string canonical_base = "https://vcf-cds.example.org/fhir";  // project CodeSystem base
+  // Where the evidence pages are published (criteria::evidence_path under it): the card's link
+  // and `pama-rating-auc-applied`. The service serves them itself under its public base URL.
+  std::string evidence_base = "http://127.0.0.1:8080";
   // No card for a firm Usually appropriate answer (its PAMA system action is still sent).
   bool quiet_when_appropriate = false;
 };
@@ -47,6 +50,7 @@ struct ConsultIds {
   // (an order that is not advanced imaging: treatment, referral, biopsy).
   std::string pama_rating;
   std::string card_json;  // the card as sent (empty without a card)
+  std::string repeat_of;  // RenderInput::repeat_of for this order: no card was written
 };
 
 struct Rendered {
@@ -64,6 +68,10 @@ struct RenderInput {
   // decisions[i] is for orders[i]; orders are the draft order resources being rated.
   std::vector<const rapidjson::Value*> orders;
   const std::vector<criteria::Decision>* decisions = nullptr;
+  // repeat_of[i], when set, is the consult id of an order-select that already rated orders[i]
+  // the same way (CONTRACT §7): no second card, the PAMA system action all the same. Shorter
+  // than `decisions` (or empty): the rest are not repeats.
+  std::vector<std::string> repeat_of;
   Settings settings;
   std::function<std::string()> new_uuid;  // injected so tests are deterministic
 };

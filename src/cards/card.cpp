@@ -218,15 +218,15 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "summary", render_summary(text, d));
   key_str(w, "indicator",
           CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
-  TemplateData row_data;  // for the short detail and the link label
-  row_data.reserve(5);
-  row_data.set_ref("procedure", d.headline.row->name)
-      .set_ref("category", criteria::to_string(d.headline.row->category))
-      .set("rating", d.headline.row->rating)
-      .set("variant", d.headline.variant->number)
-      .set_ref("situation", text.situation(d.headline.variant->number));
   if (short_card(d)) {
-    key_rendered(w, "detail", text.short_detail, row_data);
+    TemplateData row;
+    row.reserve(5);
+    row.set_ref("procedure", d.headline.row->name)
+        .set_ref("category", criteria::to_string(d.headline.row->category))
+        .set("rating", d.headline.row->rating)
+        .set("variant", d.headline.variant->number)
+        .set_ref("situation", text.situation(d.headline.variant->number));
+    key_rendered(w, "detail", text.short_detail, row);
   } else {
     std::string& detail = rendered_text_buffer();
     render_detail(text, d, alternatives, *parts, detail);
@@ -240,11 +240,10 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   w.Key("links");
   w.StartArray();
   w.StartObject();
-  key_rendered(w, "label", text.evidence_link_label, row_data);
-  thread_local std::string url;  // reused: no allocation per card
-  url.clear();
-  append_evidence_url(url, in.settings.canonical_base, d.headline.variant->number);
-  key_str(w, "url", url);
+  key_str(w, "label", text.evidence_link_label);
+  key_str(w, "url",
+          in.settings.evidence_base +
+              criteria::evidence_path(d.headline.variant->number, d.headline.row->name));
   key_str(w, "type", "absolute");
   w.EndObject();
   w.EndArray();

@@ -104,7 +104,6 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   auto text = std::make_shared<CardText>();
   text->summary = r.templ("summary");
   text->short_detail = r.templ("shortDetail");
-  text->evidence_link_label = r.templ("evidenceLinkLabel");
   text->situations = r.map("situations", {"1", "2", "3", "4", "5", "6", "7", "8", "9"});
   text->fact_words =
       r.templates("factWords", {"since", "done", "history", "historyDated", "orderReason"});
@@ -142,6 +141,7 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
       r.fail("keptServiceKinds", "entries must be kinds named in serviceKindWords");
     text->kept_service_kinds.emplace_back(kind.GetString());
   }
+  text->evidence_link_label = r.text(doc, "evidenceLinkLabel");
 
   const auto& reasons = r.member(doc, "overrideReasons", {});
   if (!reasons.IsArray() || reasons.Empty()) r.fail("overrideReasons", "must be a non-empty array");

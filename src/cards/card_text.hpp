@@ -22,7 +22,6 @@ class CardText {
   Template summary;
   Template detail;
   Template short_detail;                 // a firm Usually appropriate answer: one line
-  Template evidence_link_label;          // the card's link to the evidence page
   Template suggestion_label;             // replaces the order with the same kind of service
   Template suggestion_label_other_kind;  // replaces it with a different kind of service
   Template suggestion_label_add;         // adds beside an order of a kept kind
@@ -48,6 +47,7 @@ class CardText {
   std::map<std::string, std::string, std::less<>> service_kind;        // by row name
   std::map<std::string, std::string, std::less<>> service_kind_words;  // "referral": "a referral"
   std::vector<std::string> kept_service_kinds;  // kinds a suggestion adds beside, never replaces
+  std::string evidence_link_label;              // the card's `links` entry to the evidence page
   std::vector<OverrideReason> override_reasons;
   std::string score_system;
   std::array<std::string, 9> score_codes;  // rating n -> score_codes[n-1]

@@ -122,18 +122,6 @@ std::vector<Alternative> usually_appropriate_alternatives(const Decision& decisi
   return out;
 }
 
-std::string evidence_url(std::string_view canonical_base, int variant) {
-  std::string url;
-  append_evidence_url(url, canonical_base, variant);
-  return url;
-}
-
-void append_evidence_url(std::string& out, std::string_view canonical_base, int variant) {
-  out += canonical_base;
-  out += "/criteria/acr-vcf/variant/";
-  out += std::to_string(variant);
-}
-
 bool short_card(const Decision& decision) {
   return decision.firm &&
          decision.headline.row->category == criteria::Category::usually_appropriate;

@@ -28,10 +28,6 @@ std::vector<Alternative> usually_appropriate_alternatives(const criteria::Decisi
 // without one included).
 facts::Region suggestion_region(const criteria::Decision& decision);
 
-// The evidence page of a variant: the card's link and the PAMA auc-applied identifier.
-std::string evidence_url(std::string_view canonical_base, int variant);
-void append_evidence_url(std::string& out, std::string_view canonical_base, int variant);
-
 // A firm Usually appropriate answer: the card carries one line, not the whole detail (alert
 // fatigue: nothing in it needs reading).
 bool short_card(const criteria::Decision& decision);

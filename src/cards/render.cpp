@@ -74,7 +74,9 @@ void write_pama_extensions(Writer& w, const RenderInput& in, const Decision& d,
   if (d.outcome == Outcome::rated) {
     w.StartObject();
     key_str(w, "url", kPamaAucApplied);
-    key_str(w, "valueUri", evidence_url(in.settings.canonical_base, d.headline.variant->number));
+    key_str(w, "valueUri",
+            in.settings.evidence_base +
+                criteria::evidence_path(d.headline.variant->number, d.headline.row->name));
     w.EndObject();
   }
 }
@@ -139,10 +141,11 @@ Rendered render(const RenderInput& in) {
     ids.order_ref = d.procedure.order_ref;
     ids.consult_id = "urn:uuid:" + in.new_uuid();
     if (d.procedure.advanced_imaging) ids.pama_rating = pama_code(d);
+    if (i < in.repeat_of.size()) ids.repeat_of = in.repeat_of[i];
     // A site may silence firm Usually appropriate answers: no card, the PAMA rating still sent.
     const bool quiet =
         in.settings.quiet_when_appropriate && d.outcome == Outcome::rated && short_card(d);
-    if (d.outcome == Outcome::rated && !quiet) {
+    if (d.outcome == Outcome::rated && ids.repeat_of.empty() && !quiet) {
       ids.card_json = write_card(in, *in.orders[i], d, ids);
       cards_size += ids.card_json.size() + 1;
     }

@@ -172,8 +172,8 @@ TEST_SUITE("cards") {
           REQUIRE(firm_card["links"].Size() == 1);
           CHECK(str(firm_card["links"][0], "type") == "absolute");
           CHECK(str(firm_card["links"][0], "url") ==
-                "https://vcf-cds.example.org/fhir/criteria/acr-vcf/variant/" +
-                    std::to_string(variant.number));
+                cards::Settings{}.evidence_base +
+                    criteria::evidence_path(variant.number, row.name));
           const auto quiet =
               render_row(variant, row, facts::Region::lumbar, pediatric, {.quiet = true});
           CHECK(quiet.response["cards"].Size() == (appropriate ? 0u : 1u));

@@ -211,4 +211,7 @@ TEST_SUITE("scenarios") {
       "scenarios: suggestions -> region, copied context, paired deletes, ties, add or replace") {
     run_file("suggestions.json");
   }
+  TEST_CASE("scenarios: real-world coding (OIDs, specific SNOMED CT, pain codes, skin cancer)") {
+    run_file("real-records.json");
+  }
 }
