@@ -36,6 +36,8 @@ struct Settings {
   // Where the evidence pages are published (criteria::evidence_path under it): the card's link
   // and `pama-rating-auc-applied`. The service serves them itself under its public base URL.
   std::string evidence_base = "http://127.0.0.1:8080";
+  // No card for a firm Usually appropriate answer (its PAMA system action is still sent).
+  bool quiet_when_appropriate = false;
 };
 
 // What one order's consult produced; consult_id is the audit key.
@@ -44,9 +46,11 @@ struct ConsultIds {
   std::string consult_id;  // "urn:uuid:…", per card
   std::string card_uuid;   // empty for PAMA-only (no-criteria-apply) consults
   std::vector<std::string> suggestion_uuids;
-  std::string pama_rating;  // "appropriate" | "not-appropriate" | "no-criteria-apply"
-  std::string card_json;    // the card as sent (empty without a card)
-  std::string repeat_of;    // RenderInput::repeat_of for this order: no card was written
+  // "appropriate" | "not-appropriate" | "no-criteria-apply"; empty when no PAMA rating was sent
+  // (an order that is not advanced imaging: treatment, referral, biopsy).
+  std::string pama_rating;
+  std::string card_json;  // the card as sent (empty without a card)
+  std::string repeat_of;  // RenderInput::repeat_of for this order: no card was written
 };
 
 struct Rendered {

@@ -108,6 +108,13 @@ struct OrderedProcedure {
   std::string row_name;       // procedure row name as in the seed; empty when no row maps
   Region region = Region::none;
   bool advanced_imaging = false;  // MRI, CT, nuclear medicine, PET (PAMA no-criteria-apply)
+  // The spine region the order's bodySite names when its code names the whole body (a bone
+  // scan "for the lumbar spine"): suggestions keep it. (A code naming no region takes the
+  // bodySite's as `region` itself.)
+  Region body_site_region = Region::none;
+  // The other draft orders that made this row together with it ("ServiceRequest/<id>" of the
+  // 62284 injection that turns CT with contrast into CT myelography): a replacement deletes them.
+  std::vector<std::string> paired_orders;
 };
 
 struct Options {
@@ -126,7 +133,9 @@ class ProfileError : public std::runtime_error {
 std::shared_ptr<const Terminology> load_terminology(const std::filesystem::path& folder);
 
 // The orderable code for a procedure row in a region (the reverse of the ConceptMap), preferring
-// CPT; nullopt when no code is mapped (e.g. "Medical management only").
+// CPT; nullopt when no code is mapped (e.g. "Medical management only"). A row with spine-region
+// codes (MRI, CT, vertebral augmentation) has no answer for Region::none or whole_body: its
+// region-less codes (22510 cervicothoracic, the add-on 22512) never stand in for an unknown level.
 std::optional<Coding> orderable_code(const Terminology& terminology, std::string_view row_name,
                                      Region region);
 

@@ -183,6 +183,7 @@ int run_serve(int argc, char** argv) {
   wiring.card_settings.qcdsm_id = config.qcdsm_id;
   wiring.card_settings.canonical_base = config.canonical_base;
   wiring.card_settings.evidence_base = config.evidence_base_url;
+  wiring.card_settings.quiet_when_appropriate = config.quiet_when_appropriate;
   wiring.public_base_url = config.public_base_url;
   wiring.allow_anonymous = config.allow_unauthenticated;
   if (!config.console_token.empty()) {

@@ -85,6 +85,8 @@ po::options_description describe_options(ServeConfig& c) {
       ("evidence-base-url", po::value(&c.evidence_base_url),
        "base URL of the evidence pages named by cards' links and pama-rating-auc-applied "
        "(default: --public-base-url, which serves them)")
+      ("quiet-when-appropriate", po::bool_switch(&c.quiet_when_appropriate),
+       "no card for a firm Usually appropriate answer (its PAMA rating is still sent)")
       ("console-token", po::value(&c.console_token),
        "bearer token for the review console at /console/ (off when unset; 'auto' prints a "
        "random one at start-up)")

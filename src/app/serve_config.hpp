@@ -47,6 +47,7 @@ struct ServeConfig {
   std::string qcdsm_id;
   std::string canonical_base;
   std::string evidence_base_url;  // default: public_base_url
+  bool quiet_when_appropriate = false;
   std::string tls_cert;
   std::string tls_key;
   std::string console_token;  // "auto": a random token printed at start-up

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "cards/alternatives.hpp"
 #include "cards/card_text.hpp"
 #include "cards/detail.hpp"
 #include "cards/json_writer.hpp"
@@ -52,9 +53,25 @@ void write_new_order(Writer& w, const rapidjson::Value& order, const facts::Codi
   w.EndArray();
   key_str(w, "text", text);
   w.EndObject();
-  for (const char* name : {"subject", "encounter", "requester", "reasonCode", "reasonReference"}) {
+  // FHIR element order; the clinician's context (who, where, why, which level, how urgent, and
+  // their note) carries over to the alternative.
+  for (const char* name : {"priority", "subject", "encounter", "requester", "reasonCode",
+                           "reasonReference", "bodySite", "note"}) {
     copy_member(w, order, name);
   }
+  w.EndObject();
+}
+
+bool is_order_reference(std::string_view ref) {
+  return !ref.empty() && ref.back() != '/';
+}
+
+void write_delete(Writer& w, std::string_view ref, const Template& description,
+                  const TemplateData& data) {
+  w.StartObject();
+  key_str(w, "type", "delete");
+  key_rendered(w, "description", description, data);
+  key_str(w, "resourceId", ref);
   w.EndObject();
 }
 
@@ -68,27 +85,41 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
                        const Decision& d, const std::vector<Alternative>& alternatives,
                        ConsultIds& ids) {
   const auto region = suggestion_region(d);
-  const Alternative* best = nullptr;
-  for (const auto& a : alternatives) {
-    if (a.code && (best == nullptr || a.row->rating > best->row->rating)) best = &a;
-  }
   const auto& ref = d.procedure.order_ref;
-  if (best == nullptr || ref.empty() || ref.back() == '/') return;  // no id: nothing to replace
+  // Replacing needs the order's id; adding beside it does not.
+  const auto offered = [&](const Alternative& a) {
+    return a.code &&
+           (is_order_reference(ref) || suggestion_change(*in.text, d, a) == SuggestionChange::add);
+  };
+  const Alternative* best = nullptr;  // ties keep the first in document order
+  for (const auto& a : alternatives) {
+    if (offered(a) && (best == nullptr || ranks_before(a, *best, d))) best = &a;
+  }
+  if (best == nullptr) return;
+  const auto phase = d.headline.variant->phase;
   w.Key("suggestions");
   w.StartArray();
   for (const auto& a : alternatives) {
-    if (!a.code) continue;
+    if (!offered(a)) continue;
     const std::string uuid = in.new_uuid();
     ids.suggestion_uuids.push_back(uuid);
+    const auto change = suggestion_change(*in.text, d, a);
     TemplateData data;  // borrows from the knowledge base, card text and decision
-    data.reserve(5);
+    data.reserve(7);
     data.set_ref("procedure", a.row->name)
         .set_ref("region", region_word(*in.text, a.regional ? region : facts::Region::none))
         .set_ref("category", criteria::to_string(a.row->category))
         .set("rating", a.row->rating)
-        .set_ref("order", d.procedure.order_ref);
+        .set_ref("order", ref)
+        .set_ref("ordered", d.headline.row->name)
+        .set_ref("kind", CardText::word(in.text->service_kind_words,
+                                        service_kind(*in.text, *a.row, phase)));
+    const Template& label = change == SuggestionChange::add ? in.text->suggestion_label_add
+                            : change == SuggestionChange::replace_other_kind
+                                ? in.text->suggestion_label_other_kind
+                                : in.text->suggestion_label;
     w.StartObject();
-    key_rendered(w, "label", in.text->suggestion_label, data);
+    key_rendered(w, "label", label, data);
     key_str(w, "uuid", uuid);
     if (&a == best) {
       w.Key("isRecommended");
@@ -96,13 +127,18 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     }
     w.Key("actions");
     w.StartArray();
-    TemplateData removed;
-    removed.set_ref("order", d.procedure.order_ref).set_ref("procedure", d.headline.row->name);
-    w.StartObject();
-    key_str(w, "type", "delete");
-    key_rendered(w, "description", in.text->delete_description, removed);
-    key_str(w, "resourceId", d.procedure.order_ref);
-    w.EndObject();
+    if (change != SuggestionChange::add) {
+      TemplateData removed;
+      removed.set_ref("order", ref).set_ref("procedure", d.headline.row->name);
+      write_delete(w, ref, in.text->delete_description, removed);
+      // CT myelography's injection (62284) is part of the replaced study.
+      for (const auto& paired : d.procedure.paired_orders) {
+        if (!is_order_reference(paired)) continue;
+        TemplateData injection;
+        injection.set_ref("order", paired).set_ref("procedure", d.headline.row->name);
+        write_delete(w, paired, in.text->delete_paired_description, injection);
+      }
+    }
     w.StartObject();
     key_str(w, "type", "create");
     key_rendered(w, "description", in.text->create_description, data);
@@ -182,11 +218,23 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "summary", render_summary(text, d));
   key_str(w, "indicator",
           CardText::word(text.indicator, criteria::to_string(d.headline.row->category)));
-  std::string& detail = rendered_text_buffer();
-  render_detail(
-      text, d, alternatives, *parts, detail,
-      in.request != nullptr ? in.request->data.partial : std::vector<hooks::PartialRead>{});
-  key_str(w, "detail", detail);
+  const std::vector<hooks::PartialRead> no_partial_reads;
+  const auto& partial = in.request != nullptr ? in.request->data.partial : no_partial_reads;
+  // A record read only in part is said in the full detail, never hidden behind a short card.
+  if (short_card(d) && partial.empty()) {
+    TemplateData row;
+    row.reserve(5);
+    row.set_ref("procedure", d.headline.row->name)
+        .set_ref("category", criteria::to_string(d.headline.row->category))
+        .set("rating", d.headline.row->rating)
+        .set("variant", d.headline.variant->number)
+        .set_ref("situation", text.situation(d.headline.variant->number));
+    key_rendered(w, "detail", text.short_detail, row);
+  } else {
+    std::string& detail = rendered_text_buffer();
+    render_detail(text, d, alternatives, *parts, detail, partial);
+    key_str(w, "detail", detail);
+  }
   w.Key("source");
   w.StartObject();
   key_str(w, "label", text.source_label);

@@ -31,6 +31,14 @@ struct Reader {
   Template templ(const char* name) const {
     return Template::parse(text(root, name), origin + " \"" + name + "\"");
   }
+  std::map<std::string, Template, std::less<>> templates(
+      const char* name, std::initializer_list<const char*> required) const {
+    std::map<std::string, Template, std::less<>> out;
+    for (const auto& [key, value] : map(name, required)) {
+      out.emplace(key, Template::parse(value, origin + " \"" + name + "." + key + "\""));
+    }
+    return out;
+  }
   std::map<std::string, std::string, std::less<>> map(
       const char* name, std::initializer_list<const char*> required) const {
     const auto& object = member(root, name, {});
@@ -66,6 +74,13 @@ std::string_view CardText::rrl_meaning_of(std::string_view rrl) const {
   return word(rrl_meaning, key);
 }
 
+std::string_view CardText::situation(int variant) const {
+  const char digit[] = {static_cast<char>('0' + variant), '\0'};
+  auto it =
+      variant >= 1 && variant <= 9 ? situations.find(std::string_view(digit, 1)) : situations.end();
+  return it == situations.end() ? std::string_view() : std::string_view(it->second);
+}
+
 std::string CardText::pubmed_link(std::string_view pmid) const {
   const bool numeric = !pmid.empty() && std::all_of(pmid.begin(), pmid.end(),
                                                     [](char c) { return c >= '0' && c <= '9'; });
@@ -88,8 +103,15 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
 
   auto text = std::make_shared<CardText>();
   text->summary = r.templ("summary");
+  text->short_detail = r.templ("shortDetail");
+  text->situations = r.map("situations", {"1", "2", "3", "4", "5", "6", "7", "8", "9"});
+  text->fact_words =
+      r.templates("factWords", {"since", "done", "history", "historyDated", "orderReason"});
   text->suggestion_label = r.templ("suggestionLabel");
+  text->suggestion_label_other_kind = r.templ("suggestionLabelOtherKind");
+  text->suggestion_label_add = r.templ("suggestionLabelAdd");
   text->delete_description = r.templ("deleteDescription");
+  text->delete_paired_description = r.templ("deletePairedDescription");
   text->create_description = r.templ("createDescription");
   text->update_description = r.templ("updateDescription");
   text->pubmed_url = r.templ("pubmedUrl");
@@ -105,6 +127,21 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   text->rrl_meaning = r.map("rrlMeaning", {"O", "☢", "Varies", "N/A"});
   text->population = r.map("population", {"adult", "pediatric"});
   text->alternative_not_orderable = r.text(doc, "alternativeNotOrderable");
+  text->alternative_needs_region = r.text(doc, "alternativeNeedsRegion");
+  text->service_kind_words =
+      r.map("serviceKindWords", {"imaging", "treatment", "referral", "biopsy"});
+  text->service_kind = r.map("serviceKind", {});
+  for (const auto& [row, kind] : text->service_kind) {
+    if (!text->service_kind_words.count(kind))
+      r.fail("serviceKind." + row, "unknown kind '" + kind + "' (not in serviceKindWords)");
+  }
+  const auto& kept = r.member(doc, "keptServiceKinds", {});
+  if (!kept.IsArray()) r.fail("keptServiceKinds", "must be an array");
+  for (const auto& kind : kept.GetArray()) {
+    if (!kind.IsString() || !text->service_kind_words.count(kind.GetString()))
+      r.fail("keptServiceKinds", "entries must be kinds named in serviceKindWords");
+    text->kept_service_kinds.emplace_back(kind.GetString());
+  }
   text->evidence_link_label = r.text(doc, "evidenceLinkLabel");
   text->partial_read_keys =
       r.map("partialReadKeys", {"patient", "conditions", "procedures", "observations"});

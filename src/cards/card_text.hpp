@@ -21,8 +21,12 @@ class CardText {
  public:
   Template summary;
   Template detail;
-  Template suggestion_label;
+  Template short_detail;                 // a firm Usually appropriate answer: one line
+  Template suggestion_label;             // replaces the order with the same kind of service
+  Template suggestion_label_other_kind;  // replaces it with a different kind of service
+  Template suggestion_label_add;         // adds beside an order of a kept kind
   Template delete_description;
+  Template delete_paired_description;  // the 62284 injection paired with CT myelography
   Template create_description;
   Template update_description;
   Template pubmed_url;
@@ -35,8 +39,16 @@ class CardText {
   std::map<std::string, std::string, std::less<>> assumptions;  // "symptomatic:true"
   std::map<std::string, std::string, std::less<>> rrl_meaning;  // "O", "☢", "Varies", "N/A"
   std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
+  std::map<std::string, std::string, std::less<>> situations;   // by variant number, "1".."9"
+  // How a fact's record is dated in words: "since", "done", "history", "historyDated",
+  // "orderReason"; {{date}} is the ISO date.
+  std::map<std::string, Template, std::less<>> fact_words;
   std::string alternative_not_orderable;
-  std::string evidence_link_label;  // the card's `links` entry to the evidence page
+  std::string alternative_needs_region;  // orderable only for a known spinal level
+  std::map<std::string, std::string, std::less<>> service_kind;        // by row name
+  std::map<std::string, std::string, std::less<>> service_kind_words;  // "referral": "a referral"
+  std::vector<std::string> kept_service_kinds;  // kinds a suggestion adds beside, never replaces
+  std::string evidence_link_label;              // the card's `links` entry to the evidence page
   // "Decided on part of the record": what was read in part (by prefetch key) and why (by
   // hooks::to_string(PartialReason)).
   std::map<std::string, std::string, std::less<>> partial_read_keys;
@@ -52,6 +64,8 @@ class CardText {
   // What an RRL value means: "O 0 mSv" reads as "O", any ☢ level as "☢", others as themselves.
   // The view is into this object or `rrl`.
   std::string_view rrl_meaning_of(std::string_view rrl) const;
+  // The variant's clinical situation in plain words ("new painful VCF, no known cancer").
+  std::string_view situation(int variant) const;
   // The PubMed link for a positive numeric PMID; empty for anything else (the seed's negative
   // ids stay as written, unlinked).
   std::string pubmed_link(std::string_view pmid) const;

@@ -46,33 +46,29 @@ void append_markdown(std::string& out, std::string_view text) {
   out.append(text.data() + run, text.size() - run);
 }
 
-// Appends "Condition/c1 — M80.08XA “Age-related osteoporosis…”, 2026-11-01", escaped; the parts
-// after " — " appear only when known (", history" when not current).
-void append_source(std::string& out, const facts::Evidence& evidence) {
-  append_markdown(out, evidence.source.reference);
-  bool any = false;  // whether a detail part is written yet
-  const auto separate = [&](std::string_view between) {
-    out += any ? between : std::string_view(" — ");
-    any = true;
-  };
-  if (!evidence.source.code.empty()) {
-    separate("");
-    append_markdown(out, evidence.source.code);
+// Appends a fact's record in words for the clinician, escaped: its display (else its code) and
+// how it is dated ("Low back pain, unspecified, since 2026-11-08"; "…, history"; "…, a reason on
+// this order"). Resource references stay in the extension and the audit, not in the prose.
+void append_fact(std::string& out, const CardText& text, const facts::Evidence& evidence) {
+  const auto& source = evidence.source;
+  append_markdown(out, source.display.empty() ? source.code : source.display);
+  const auto reference = std::string_view(source.reference);
+  std::string_view phrase;
+  if (reference.rfind("ServiceRequest/", 0) == 0) {
+    phrase = "orderReason";
+  } else if (!evidence.current) {
+    phrase = evidence.date ? "historyDated" : "history";
+  } else if (evidence.date) {
+    phrase = reference.rfind("Procedure/", 0) == 0 ? "done" : "since";
   }
-  if (!evidence.source.display.empty()) {
-    separate(" ");
-    out += "“";
-    append_markdown(out, evidence.source.display);
-    out += "”";
-  }
-  if (evidence.date) {
-    separate(", ");
-    out += common::iso_date(*evidence.date);
-  }
-  if (!evidence.current) {
-    separate(", ");
-    out += "history";
-  }
+  const auto words = text.fact_words.find(phrase);
+  if (phrase.empty() || words == text.fact_words.end()) return;
+  // One data per thread, its one value overwritten: a card names many facts, and a fresh data
+  // would allocate its entries for each.
+  thread_local TemplateData data;
+  data.set("date", evidence.date ? common::iso_date(*evidence.date) : std::string());
+  out += ", ";
+  words->second.render_to(data, out);
 }
 
 }  // namespace
@@ -112,8 +108,17 @@ std::string escape_markdown(std::string_view text) {
 }
 
 facts::Region suggestion_region(const Decision& decision) {
-  return decision.procedure.region != facts::Region::none ? decision.procedure.region
-                                                          : decision.facts.vcf_region;
+  // A whole-body order (bone scan, PET) names no level: like an order with no region it takes a
+  // level from its bodySite, else from the fracture's record.
+  const auto spine = [](facts::Region region) {
+    return region == facts::Region::cervical || region == facts::Region::thoracic ||
+           region == facts::Region::lumbar;
+  };
+  for (const auto region : {decision.procedure.region, decision.procedure.body_site_region,
+                            decision.facts.vcf_region}) {
+    if (spine(region)) return region;
+  }
+  return facts::Region::none;
 }
 
 std::vector<Alternative> usually_appropriate_alternatives(const Decision& decision,
@@ -139,9 +144,15 @@ std::vector<Alternative> usually_appropriate_alternatives(const Decision& decisi
   return out;
 }
 
+bool short_card(const Decision& decision) {
+  return decision.firm &&
+         decision.headline.row->category == criteria::Category::usually_appropriate;
+}
+
 std::string render_summary(const CardText& text, const Decision& decision) {
   TemplateData data;
   data.set_ref("procedure", decision.headline.row->name);
+  data.set_ref("situation", text.situation(decision.headline.variant->number));
   add_row_fields(data, decision.headline);
   std::string summary = text.summary.render(data);
   // Guard the protocol limit even if the wording is edited to something longer.
@@ -170,7 +181,8 @@ void render_detail(const CardText& text, const Decision& decision,
   data.set("disagreement", row.disagreement);
   data.set("median", row.median);
   data.set_ref("soe", row.soe);
-  data.set("firm", decision.firm && decision.candidates.size() > 1);
+  data.set_ref("situation", text.situation(decision.headline.variant->number));
+  data.set("firm", decision.firm);
   for (const auto& read : partial) {
     data.add("partial")
         .set_ref("what", CardText::word(text.partial_read_keys, read.key))
@@ -185,7 +197,7 @@ void render_detail(const CardText& text, const Decision& decision,
     const auto shown = newest_evidence(evidence);
     for (const auto* e : shown) {
       if (!sources.empty()) sources += "; ";
-      append_source(sources, *e);
+      append_fact(sources, text, *e);
     }
     if (shown.size() < evidence.size()) {
       TemplateData more;
@@ -201,14 +213,24 @@ void render_detail(const CardText& text, const Decision& decision,
     const std::string key = assumption.fact + (assumption.assumed_present ? ":true" : ":false");
     data.add("assumptions").set("text", std::string(CardText::word(text.assumptions, key)));
   }
+  // What would change the answer is shown only where the category would change; the extension
+  // keeps every differing rating (otherVariants).
+  const auto changes_category = [&](const criteria::VariantMatch& match) {
+    return match.row->category != row.category;
+  };
   for (const auto& alternative : decision.if_present) {
+    if (!changes_category(alternative.match)) continue;
     auto& item = data.add("ifPresent");
     item.set_ref("fact", CardText::word(text.facts, alternative.fact));
     add_row_fields(item, alternative.match);
   }
-  if (!decision.other_variants.empty()) {
+  bool changes = false;
+  for (const auto& other : decision.other_variants) changes = changes || changes_category(other);
+  data.set("changes", changes);
+  if (changes) {
     auto& section = data.add("otherVariants");
     for (const auto& other : decision.other_variants) {
+      if (!changes_category(other)) continue;
       auto& item = section.add("items");
       add_row_fields(item, other);
       item.set_ref("text", other.variant->text);
@@ -226,10 +248,16 @@ void render_detail(const CardText& text, const Decision& decision,
   if (!alternatives.empty()) {
     auto& section = data.add("alternatives");
     section.set("variant", decision.headline.variant->number);
+    section.set("alsoAppropriate", row.category == criteria::Category::usually_appropriate);
     for (const auto& alternative : alternatives) {
       auto& item = section.add("items");
       item.set_ref("procedure", alternative.row->name).set("rating", alternative.row->rating);
-      if (!alternative.orderable) item.set_ref("note", text.alternative_not_orderable);
+      if (!alternative.orderable) {
+        item.set_ref("note", text.alternative_not_orderable);
+      } else if (!alternative.code && row.category != criteria::Category::usually_appropriate) {
+        // Only where a suggestion would have been offered.
+        item.set_ref("note", text.alternative_needs_region);
+      }
     }
   }
 

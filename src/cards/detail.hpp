@@ -33,8 +33,14 @@ inline constexpr std::size_t kSourcesShown = 5;
 std::vector<const facts::Evidence*> newest_evidence(const std::vector<facts::Evidence>& evidence,
                                                     std::size_t keep = kSourcesShown);
 
-// Region for suggestions: the order's code or bodySite, else the VCF's site (CONTRACT §7).
+// Region for suggestions (CONTRACT §7): the spine region of the order's code or bodySite, else
+// the VCF's ICD-10-CM site or bodySite; Region::none when no level is known (a whole-body order
+// without one included).
 facts::Region suggestion_region(const criteria::Decision& decision);
+
+// A firm Usually appropriate answer: the card carries one line, not the whole detail (alert
+// fatigue: nothing in it needs reading).
+bool short_card(const criteria::Decision& decision);
 
 std::string render_summary(const CardText& text, const criteria::Decision& decision);
 // Appends the card's Markdown detail to `out`. `partial`: the request's data read only in part

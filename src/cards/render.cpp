@@ -129,7 +129,10 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
 Rendered render(const RenderInput& in) {
   Rendered out;
   const auto& decisions = *in.decisions;
-  std::vector<std::size_t> acted;  // decisions that get a system action
+  // Decisions that get a PAMA system action, with their consult's index: advanced diagnostic
+  // imaging only (PAMA's AUC cover MRI, CT, nuclear medicine and PET; a treatment or referral
+  // order gets its card and no pama-rating extensions).
+  std::vector<std::pair<std::size_t, std::size_t>> acted;
   std::size_t cards_size = 0;
   for (std::size_t i = 0; i < decisions.size(); ++i) {
     const Decision& d = decisions[i];
@@ -137,13 +140,16 @@ Rendered render(const RenderInput& in) {
     ConsultIds ids;
     ids.order_ref = d.procedure.order_ref;
     ids.consult_id = "urn:uuid:" + in.new_uuid();
-    ids.pama_rating = pama_code(d);
+    if (d.procedure.advanced_imaging) ids.pama_rating = pama_code(d);
     if (i < in.repeat_of.size()) ids.repeat_of = in.repeat_of[i];
-    if (d.outcome == Outcome::rated && ids.repeat_of.empty()) {
+    // A site may silence firm Usually appropriate answers: no card, the PAMA rating still sent.
+    const bool quiet =
+        in.settings.quiet_when_appropriate && d.outcome == Outcome::rated && short_card(d);
+    if (d.outcome == Outcome::rated && ids.repeat_of.empty() && !quiet) {
       ids.card_json = write_card(in, *in.orders[i], d, ids);
       cards_size += ids.card_json.size() + 1;
     }
-    acted.push_back(i);
+    if (d.procedure.advanced_imaging) acted.emplace_back(i, out.consults.size());
     out.consults.push_back(std::move(ids));
   }
 
@@ -152,9 +158,9 @@ Rendered render(const RenderInput& in) {
   if (!acted.empty()) {
     Writer aw(actions_buffer);
     aw.StartArray();
-    for (std::size_t k = 0; k < acted.size(); ++k) {
-      write_system_action(aw, in, *in.orders[acted[k]], decisions[acted[k]],
-                          out.consults[k].consult_id);
+    for (const auto& [decision, consult] : acted) {
+      write_system_action(aw, in, *in.orders[decision], decisions[decision],
+                          out.consults[consult].consult_id);
     }
     aw.EndArray();
   }

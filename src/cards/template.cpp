@@ -207,7 +207,11 @@ std::string Template::render(const TemplateData& data) const {
 }
 
 void Template::render_to(const TemplateData& data, std::string& out) const {
-  std::vector<const TemplateData*> scopes{&data};
+  // One scope stack per thread, kept with its capacity: a card renders a dozen templates (labels,
+  // descriptions, each fact's date), and a fresh stack allocated for each. Rendering never
+  // starts another rendering, so the stack is free here.
+  thread_local std::vector<const TemplateData*> scopes;
+  scopes.assign(1, &data);
   if (nodes_) render_nodes(*nodes_, scopes, out);
 }
 

@@ -8,9 +8,9 @@ namespace {
 
 using json::Value;
 
-// True when a draft order other than `order` has a coding whose key is `wanted` (e.g. 62284).
-bool in_other_draft(const Terminology& terminology, std::string_view wanted, const Value& order,
-                    const std::vector<const Value*>& draft_orders) {
+// The draft order other than `order` with a coding whose key is `wanted` (e.g. 62284), or null.
+const Value* other_draft_with(const Terminology& terminology, std::string_view wanted,
+                              const Value& order, const std::vector<const Value*>& draft_orders) {
   std::string key;
   for (const Value* other : draft_orders) {
     if (other == nullptr || other == &order) continue;
@@ -20,21 +20,25 @@ bool in_other_draft(const Terminology& terminology, std::string_view wanted, con
                             found =
                                 found || (terminology.make_key(system, code, key) && key == wanted);
                           });
-    if (found) return true;
+    if (found) return other;
   }
-  return false;
+  return nullptr;
 }
 
 // The target a code's entries choose: a same-draft target whose partner is present wins over
-// the plain one (72126 + 62284 -> CT myelography; 72126 alone -> CT with IV contrast).
+// the plain one (72126 + 62284 -> CT myelography; 72126 alone -> CT with IV contrast). `partner`
+// is set to the draft order that completed a same-draft target.
 const MapTarget* choose_target(const Terminology& terminology,
                                const std::vector<MapTarget>& targets, const Value& order,
-                               const std::vector<const Value*>& draft_orders) {
+                               const std::vector<const Value*>& draft_orders,
+                               const Value*& partner) {
   const MapTarget* plain = nullptr;
   for (const MapTarget& target : targets) {
     if (target.depends_on.empty()) {
       if (plain == nullptr) plain = &target;
-    } else if (in_other_draft(terminology, target.depends_on, order, draft_orders)) {
+    } else if (const Value* other =
+                   other_draft_with(terminology, target.depends_on, order, draft_orders)) {
+      partner = other;
       return &target;
     }
   }
@@ -73,6 +77,7 @@ OrderedProcedure map_order(const Terminology& terminology, const rapidjson::Valu
   if (type != "ServiceRequest" && type != "ProcedureRequest") return out;
 
   const MapTarget* chosen = nullptr;
+  const Value* chosen_partner = nullptr;
   Region coded_region = Region::none;
   std::string key;
   for (const Coding& coding : out.codes) {
@@ -80,17 +85,28 @@ OrderedProcedure map_order(const Terminology& terminology, const rapidjson::Valu
     if ((terminology.kinds(key) & kAdvancedImagingBit) != 0) out.advanced_imaging = true;
     const auto* targets = terminology.targets(key);
     if (targets == nullptr) continue;
-    const MapTarget* target = choose_target(terminology, *targets, order, draft_orders);
+    const Value* partner = nullptr;
+    const MapTarget* target = choose_target(terminology, *targets, order, draft_orders, partner);
     if (target == nullptr) continue;
     out.advanced_imaging = out.advanced_imaging || target->advanced_imaging;
-    if (chosen == nullptr) chosen = target;  // the first coding that maps decides the row
+    if (chosen == nullptr) {  // the first coding that maps decides the row
+      chosen = target;
+      chosen_partner = partner;
+    }
     if (coded_region == Region::none) coded_region = target->region;
   }
   if (chosen == nullptr) return out;
   out.row_name = chosen->row_name;
+  if (chosen_partner != nullptr) {
+    out.paired_orders.push_back(json::reference_of(*chosen_partner, "ServiceRequest"));
+  }
   // Region from the code (any coding), else from the order's bodySite (§7).
   out.region = chosen->region != Region::none ? chosen->region : coded_region;
-  if (out.region == Region::none) out.region = body_site_region(terminology, order);
+  if (out.region == Region::none) {
+    out.region = body_site_region(terminology, order);
+  } else if (out.region == Region::whole_body) {
+    out.body_site_region = body_site_region(terminology, order);
+  }
   return out;
 }
 

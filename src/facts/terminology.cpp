@@ -77,10 +77,19 @@ const std::vector<MapTarget>* Terminology::targets(std::string_view key) const {
 }
 
 std::optional<Coding> Terminology::orderable(std::string_view row_name, Region region) const {
-  // A regional row needs a code of that region; rows without regions (bone scan, consultations)
-  // answer with their whole-body or region-less code whatever region is asked for.
+  // A regional row needs a spine region: its region-less codes (22510 is cervicothoracic, 22512
+  // an add-on) may serve a known level that has no code of its own, never an unknown one. Rows
+  // without regions (bone scan, consultations) answer with their whole-body or region-less code
+  // whatever region is asked for.
   const auto* by_region = orderable_.find(row_name);
   if (by_region == nullptr) return std::nullopt;
+  const bool spine =
+      region == Region::cervical || region == Region::thoracic || region == Region::lumbar;
+  if (!spine) {
+    for (Region level : {Region::cervical, Region::thoracic, Region::lumbar}) {
+      if ((*by_region)[static_cast<std::size_t>(level)].rank >= 0) return std::nullopt;
+    }
+  }
   for (Region candidate : {region, Region::whole_body, Region::none}) {
     const Orderable& found = (*by_region)[static_cast<std::size_t>(candidate)];
     if (found.rank >= 0) return found.coding;

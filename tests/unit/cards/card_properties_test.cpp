@@ -2,6 +2,9 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <map>
+
+#include "cards/card_text.hpp"
 #include "common/json_file.hpp"
 #include "support/scenario.hpp"
 #include "vcf_cds/cards.hpp"
@@ -24,8 +27,13 @@ struct Rendered {
 };
 
 // Renders the card for `row` of `variant`, ordered in `region` for an adult or a child.
+struct Options {
+  bool firm = true;
+  bool quiet = false;  // Settings::quiet_when_appropriate
+};
+
 Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureRow& row,
-                    facts::Region region, bool pediatric) {
+                    facts::Region region, bool pediatric, Options options = {}) {
   const auto& k = knowledge();
   Rendered out;
   out.order.Parse(R"({"resourceType":"ServiceRequest","id":"o1","status":"draft","intent":"order",
@@ -36,10 +44,15 @@ Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureR
   d.outcome = criteria::Outcome::rated;
   d.headline = {&variant, &row};
   d.candidates = {d.headline};
-  d.firm = true;
+  d.firm = options.firm;
   d.procedure.order_ref = "ServiceRequest/o1";
   d.procedure.row_name = row.name;
   d.procedure.region = region;
+  // Advanced imaging as the order's own code says (the row's orderable code in this region).
+  if (const auto code = facts::orderable_code(*k.terminology, row.name, region)) {
+    d.procedure.advanced_imaging =
+        facts::describe_code(*k.terminology, code->system, code->code).advanced_imaging;
+  }
   d.facts.pediatric = pediatric;
   std::vector<criteria::Decision> decisions{d};
 
@@ -51,6 +64,7 @@ Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureR
   in.request = &request;
   in.orders = {&out.order};
   in.decisions = &decisions;
+  in.settings.quiet_when_appropriate = options.quiet;
   int n = 0;
   in.new_uuid = [&n] { return "uuid-" + std::to_string(n++); };
   in.prepared = k.card_rows.get();
@@ -62,7 +76,9 @@ Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureR
   in.prepared = nullptr;
   CHECK(cards::render(in).body == rendered.body);
   REQUIRE(rendered.consults.size() == 1);
-  CHECK(rendered.consults[0].card_uuid == "uuid-1");
+  const bool silent =
+      options.quiet && options.firm && row.category == criteria::Category::usually_appropriate;
+  CHECK(rendered.consults[0].card_uuid == (silent ? "" : "uuid-1"));
   CHECK(rendered.consults[0].consult_id == "urn:uuid:uuid-0");
   out.response.Parse(rendered.body.c_str());
   REQUIRE_FALSE(out.response.HasParseError());
@@ -73,22 +89,38 @@ Rendered render_row(const criteria::Variant& variant, const criteria::ProcedureR
 
 TEST_SUITE("cards") {
   TEST_CASE("card properties: all 71 rows -> summary, indicator and extension equal the seed") {
-    const auto& kb = *knowledge().criteria;
+    const auto& k = knowledge();
+    const auto& kb = *k.criteria;
     int cards_checked = 0;
     for (const auto& variant : kb.variants) {
       for (const auto& row : variant.rows) {
         for (bool pediatric : {false, true}) {
           CAPTURE(variant.number);
           CAPTURE(row.name);
-          const auto r = render_row(variant, row, facts::Region::lumbar, pediatric);
+          // Not firm: the full detail (a firm Usually appropriate answer is a short card).
+          const auto r =
+              render_row(variant, row, facts::Region::lumbar, pediatric, {.firm = false});
           REQUIRE(r.response["cards"].Size() == 1);
           const auto& card = r.response["cards"][0];
           const std::string summary = str(card, "summary");
+          CAPTURE(summary);
           CHECK(utf8_length(summary) < 140);
+          CHECK(summary.find("…") == std::string::npos);  // fits without being cut
           CHECK(summary.find(row.name) != std::string::npos);
+          CHECK(summary.find(std::string(criteria::to_string(row.category)) + " (" +
+                             std::to_string(row.rating) + "/9)") != std::string::npos);
+          const auto situation = k.card_text->situation(variant.number);
+          CHECK_FALSE(situation.empty());
+          CHECK(summary.find(situation) != std::string::npos);
           CHECK(str(card, "indicator") ==
                 (row.category == criteria::Category::usually_not_appropriate ? "warning" : "info"));
           CHECK(str(card["source"], "label").find("ACR Appropriateness Criteria") == 0);
+          // PAMA covers advanced diagnostic imaging only: treatment, referral and biopsy orders
+          // get their card and no system action (no pama-rating extensions).
+          const bool advanced = variant.phase == criteria::Phase::imaging &&
+                                row.name != "Image-guided biopsy spine area of interest";
+          CHECK(r.response.HasMember("systemActions") == advanced);
+          CHECK(r.response.HasMember("extension") == advanced);
 
           const auto& ext = card["extension"]["vcf-cds"];
           CHECK(str(ext, "order") == "ServiceRequest/o1");
@@ -124,6 +156,28 @@ TEST_SUITE("cards") {
             }
           }
           CHECK(detail.find(pediatric ? row.rrl_pediatric : row.rrl_adult) != std::string::npos);
+          CHECK(detail.find(pediatric
+                                ? "Relative radiation level for a child (under 18):"
+                                : "Relative radiation level for an adult:") != std::string::npos);
+          CHECK(detail.find("This answer is firm") == std::string::npos);
+          // The same row answered firmly: the same summary; a Usually appropriate one is a short
+          // card of one line with the evidence link, or none where the site asks for quiet.
+          const auto firm = render_row(variant, row, facts::Region::lumbar, pediatric);
+          const auto& firm_card = firm.response["cards"][0];
+          CHECK(str(firm_card, "summary") == summary);
+          const std::string firm_detail = str(firm_card, "detail");
+          const bool appropriate = row.category == criteria::Category::usually_appropriate;
+          CHECK(firm_detail.find("firm") != std::string::npos);
+          CHECK((firm_detail.find('\n') == std::string::npos) == appropriate);
+          REQUIRE(firm_card["links"].Size() == 1);
+          CHECK(str(firm_card["links"][0], "type") == "absolute");
+          CHECK(str(firm_card["links"][0], "url") ==
+                cards::Settings{}.evidence_base +
+                    criteria::evidence_path(variant.number, row.name));
+          const auto quiet =
+              render_row(variant, row, facts::Region::lumbar, pediatric, {.quiet = true});
+          CHECK(quiet.response["cards"].Size() == (appropriate ? 0u : 1u));
+          CHECK(quiet.response.HasMember("systemActions") == advanced);  // PAMA still sent
           ++cards_checked;
         }
       }
@@ -164,14 +218,35 @@ TEST_SUITE("cards") {
           CHECK(str(card, "selectionBehavior") == "at-most-one");
           std::vector<std::string> offered;
           int recommended = 0, best_rating = 0, recommended_rating = 0;
+          const auto kind = [&](const criteria::ProcedureRow& r) {
+            const std::map<std::string, std::string> kinds{
+                {"Surgical consultation", "referral"},
+                {"Radiation oncology consultation", "referral"},
+                {"Image-guided biopsy spine area of interest", "biopsy"}};
+            const auto found = kinds.find(r.name);
+            return found != kinds.end() ? found->second
+                                        : std::string(criteria::to_string(variant.phase));
+          };
+          const auto* best_row = static_cast<const criteria::ProcedureRow*>(nullptr);
           for (const auto& s : it->value.GetArray()) {
-            const auto& created = s["actions"][1]["resource"];
+            const auto& actions = s["actions"];
+            const auto& created = actions[actions.Size() - 1]["resource"];
+            CHECK(str(actions[actions.Size() - 1], "type") == "create");
             const auto mapped = facts::map_order(*k.terminology, created, {});
             offered.push_back(mapped.row_name);
             const auto* alt = variant.find_row(mapped.row_name);
             REQUIRE(alt != nullptr);
             CHECK(alt->category == criteria::Category::usually_appropriate);
             CHECK(alt->name != "Medical management only");
+            // A referral or biopsy stays when a different kind of service is suggested.
+            const bool adds =
+                kind(row) != kind(*alt) && (kind(row) == "referral" || kind(row) == "biopsy");
+            CHECK(actions.Size() == (adds ? 1u : 2u));
+            if (!adds) CHECK(str(actions[0], "resourceId") == "ServiceRequest/o1");
+            const std::string label = str(s, "label");
+            CAPTURE(label);
+            CHECK(label.find(alt->name) != std::string::npos);
+            if (kind(row) != kind(*alt)) CHECK(label.find(row.name) != std::string::npos);
             if (mapped.region != facts::Region::none &&
                 mapped.region != facts::Region::whole_body) {
               CHECK(mapped.region == region);  // 72148 lumbar -> 72158 lumbar, never cervical
@@ -184,6 +259,7 @@ TEST_SUITE("cards") {
             if (s.HasMember("isRecommended")) {
               ++recommended;
               recommended_rating = alt->rating;
+              best_row = alt;
             }
             CHECK(s.HasMember("uuid"));
             ++suggestions_seen;
@@ -191,6 +267,14 @@ TEST_SUITE("cards") {
           CHECK(offered == expected);
           CHECK(recommended == 1);
           CHECK(recommended_rating == best_rating);
+          // Among the best rated, none with less ionising radiation was passed over (O before ☢).
+          REQUIRE(best_row != nullptr);
+          if (best_row->rrl_adult != "O 0 mSv" && best_row->rrl_adult != "N/A") {
+            for (const auto& name : offered) {
+              const auto* alt = variant.find_row(name);
+              CHECK_FALSE((alt->rating == best_rating && alt->rrl_adult == "O 0 mSv"));
+            }
+          }
         }
       }
     }

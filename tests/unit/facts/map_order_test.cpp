@@ -95,9 +95,11 @@ TEST_SUITE("facts") {
     CHECK(ct.row_name == kMyelo);
     CHECK(ct.region == Region::thoracic);
     CHECK(ct.advanced_imaging);
+    CHECK(ct.paired_orders == std::vector<std::string>{"ServiceRequest/o2"});  // the injection
     const OrderedProcedure injection = scenario.mapped("o2");
     CHECK(injection.row_name.empty());
     CHECK_FALSE(injection.advanced_imaging);
+    CHECK(injection.paired_orders.empty());
   }
 
   TEST_CASE("map_order: CT with contrast alone -> CT with IV contrast") {
@@ -110,6 +112,39 @@ TEST_SUITE("facts") {
     const OrderedProcedure p = Scenario("orders", "ct_without_and_with_plus_62284").mapped("o1");
     CHECK(p.row_name == kCtWoW);
     CHECK(p.region == Region::lumbar);
+    CHECK(p.paired_orders.empty());  // 62284 made nothing with it
+  }
+
+  TEST_CASE("map_order: whole-body order -> bodySite's spine region kept beside the region") {
+    struct Case {
+      const char* order;
+      Region region;
+      Region body_site_region;
+    };
+    const Case cases[] = {
+        // Bone scan for the lumbar spine: the code names the whole body, the site a level.
+        {R"({"resourceType":"ServiceRequest","id":"o1","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"78306"}]},"bodySite":[{"text":"Lumbar spine"}]})",
+         Region::whole_body, Region::lumbar},
+        {R"({"resourceType":"ServiceRequest","id":"o1","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"78815"}]},"bodySite":[{"coding":[{"system":"http://snomed.info/sct","code":"62487009"}]}]})",
+         Region::whole_body, Region::thoracic},
+        {R"({"resourceType":"ServiceRequest","id":"o1","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"78306"}]}})",
+         Region::whole_body, Region::none},
+        // A code naming no region takes the bodySite's as its region.
+        {R"({"resourceType":"ServiceRequest","id":"o1","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"78803"}]},"bodySite":[{"text":"T8"}]})",
+         Region::thoracic, Region::none},
+        // The code's level wins over a contradicting site.
+        {R"({"resourceType":"ServiceRequest","id":"o1","code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"72148"}]},"bodySite":[{"text":"Cervical spine"}]})",
+         Region::lumbar, Region::none},
+    };
+    for (const auto& c : cases) {
+      CAPTURE(c.order);
+      rapidjson::Document order;
+      order.Parse(c.order);
+      REQUIRE_FALSE(order.HasParseError());
+      const OrderedProcedure p = map_order(profiles(), order, {&order});
+      CHECK(p.region == c.region);
+      CHECK(p.body_site_region == c.body_site_region);
+    }
   }
 
   TEST_CASE("map_order: LOINC codes -> rows, intrathecal CT is CT myelography") {
@@ -181,6 +216,18 @@ TEST_SUITE("facts") {
           std::string(kCpt) + "|22513");
     CHECK(code("Percutaneous vertebral augmentation", Region::lumbar) ==
           std::string(kCpt) + "|22514");
+    // No level known: never the region-less 22510 (cervicothoracic) or an add-on code (§7).
+    CHECK(code("Percutaneous vertebral augmentation", Region::none) == "none");
+    CHECK(code("Percutaneous vertebral augmentation", Region::whole_body) == "none");
+    CHECK(code(kMriWo, Region::whole_body) == "none");
+    // A known level without a code of its own: the cervicothoracic code covers it.
+    CHECK(code("Percutaneous vertebral augmentation", Region::cervical) ==
+          std::string(kCpt) + "|22510");
+    // Rows without spine-region codes answer whatever the region.
+    CHECK(code("Percutaneous ablation spine", Region::none) == std::string(kCpt) + "|20982");
+    CHECK(code("Image-guided biopsy spine area of interest", Region::none) ==
+          std::string(kCpt) + "|20225");
+    CHECK(code("Bone scan whole body", Region::none) == std::string(kCpt) + "|78306");
     CHECK(code("Surgical consultation", Region::lumbar) == "http://snomed.info/sct|183541002");
     CHECK(code("Radiation oncology consultation", Region::none) ==
           "http://snomed.info/sct|306256000");
