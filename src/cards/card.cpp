@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cards/card_text.hpp"
+#include "cards/clarify.hpp"
 #include "cards/detail.hpp"
 #include "cards/json_writer.hpp"
 #include "cards/prepared_rows.hpp"
@@ -73,7 +74,8 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     if (a.code && (best == nullptr || a.row->rating > best->row->rating)) best = &a;
   }
   const auto& ref = d.procedure.order_ref;
-  if (best == nullptr || ref.empty() || ref.back() == '/') return;  // no id: nothing to replace
+  if (best == nullptr && d.clarifications.empty()) return;
+  if (ref.empty() || ref.back() == '/') return;  // no id: nothing to replace or update
   w.Key("suggestions");
   w.StartArray();
   for (const auto& a : alternatives) {
@@ -118,6 +120,7 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     w.EndArray();
     w.EndObject();
   }
+  write_clarifications(w, in, order, d, ids);  // the same at-most-one choice
   w.EndArray();
   key_str(w, "selectionBehavior", "at-most-one");
 }
@@ -190,9 +193,11 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "label", text.source_label);
   key_str(w, "url", text.source_url);
   w.EndObject();
-  if (d.headline.row->category != Category::usually_appropriate) {
-    write_suggestions(w, in, order, d, alternatives, ids);
-  }
+  // Alternatives only for an order that is not Usually appropriate; questions for any.
+  static const std::vector<Alternative> kNone;
+  write_suggestions(
+      w, in, order, d,
+      d.headline.row->category != Category::usually_appropriate ? alternatives : kNone, ids);
   w.Key("overrideReasons");
   w.StartArray();
   const std::string system = in.settings.canonical_base + "/CodeSystem/vcf-cds";

@@ -17,6 +17,13 @@ struct OverrideReason {
   std::string display;
 };
 
+// One answer to a clarification question (CONTRACT §5), keyed "<fact>:<true|false>".
+struct ClarificationText {
+  std::string answer;     // the label's lead, e.g. "Back pain from the fracture"
+  std::string condition;  // "if …" wording when another answer's rating still assumes this one
+  facts::Coding reason;   // the reasonCode the suggestion adds to the draft order
+};
+
 class CardText {
  public:
   Template summary;
@@ -25,6 +32,8 @@ class CardText {
   Template delete_description;
   Template create_description;
   Template update_description;
+  Template clarification_label;
+  Template clarification_description;
   Template pubmed_url;
   std::string source_label;
   std::string source_url;
@@ -32,6 +41,7 @@ class CardText {
   std::map<std::string, std::string, std::less<>> regions;      // by facts::to_string(Region)
   std::map<std::string, std::string, std::less<>> facts;        // by fact key
   std::map<std::string, std::string, std::less<>> assumptions;  // "symptomatic:true"
+  std::map<std::string, ClarificationText, std::less<>> clarifications;  // "symptomatic:true"
   std::map<std::string, std::string, std::less<>> rrl_meaning;  // "O", "☢", "Varies", "N/A"
   std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
   std::string alternative_not_orderable;

@@ -79,7 +79,8 @@ TEST_SUITE("criteria") {
     f.malignancy = true;
     // CT without contrast: variant 2 rates 7, variant 4 rates 8 -> not firm; MRI without and
     // with contrast: 9 in both -> firm.
-    const auto d = decide(kb(), order("MRI spine area of interest without and with IV contrast"), f);
+    const auto d =
+        decide(kb(), order("MRI spine area of interest without and with IV contrast"), f);
     CHECK(d.candidates.size() == 2);
     CHECK(d.firm);
     CHECK(d.other_variants.empty());
@@ -128,31 +129,61 @@ TEST_SUITE("criteria") {
     f.osteoporotic = true;
     f.pathological = true;
     f.prior_augmentation = true;
-    f.edema_or_cleft = true;
-    f.worsening_pain = true;
+    f.edema_or_cleft = Tri::present;
+    f.worsening_pain = Tri::present;
     CHECK(decide(kb(), order(kAugmentation, false), f).headline.variant->number == 9);
     f.pathological = false;
     CHECK(decide(kb(), order(kAugmentation, false), f).headline.variant->number == 7);
     f.prior_augmentation = false;
     CHECK(decide(kb(), order(kAugmentation, false), f).headline.variant->number == 6);
-    f.edema_or_cleft = false;
+    f.edema_or_cleft = Tri::absent;
     CHECK(decide(kb(), order(kAugmentation, false), f).headline.variant->number == 8);
-    f.worsening_pain = false;
+    f.worsening_pain = Tri::absent;
     f.symptomatic = Tri::absent;
     const auto d5 = decide(kb(), order(kAugmentation, false), f);
     CHECK(d5.headline.variant->number == 5);
     CHECK(d5.headline.row->category == Category::usually_not_appropriate);
+    CHECK(d5.firm);
+    CHECK(d5.clarifications.empty());
   }
 
-  TEST_CASE("decide: osteoporotic VCF, symptoms undocumented -> variant 5 with assumption") {
+  TEST_CASE("decide: osteoporotic VCF, nothing else documented -> variant 6 assumed, asks") {
+    // Symptoms, edema/cleft and worsening pain are all unknown: variant 6 is the highest-priority
+    // candidate (it needs symptoms and edema or cleft); variant 5 (no symptoms) and variant 8
+    // (worsening pain) fit other worlds, and one world (pain, no edema, not worsening) has none.
     auto f = new_vcf(Tri::unknown);
     f.osteoporotic = true;
     const auto d = decide(kb(), order("Surgical consultation", false), f);
     REQUIRE(d.outcome == Outcome::rated);
-    CHECK(d.headline.variant->number == 5);
+    CHECK(d.headline.variant->number == 6);
+    CHECK(d.headline.row->rating == 5);
+    REQUIRE(d.candidates.size() == 3);
+    CHECK(d.candidates[1].variant->number == 8);
+    CHECK(d.candidates[2].variant->number == 5);
+    CHECK_FALSE(d.firm);
+    REQUIRE(d.assumptions.size() == 2);
+    CHECK(d.assumptions[0].fact == "symptomatic");
+    CHECK(d.assumptions[0].assumed_present);
+    CHECK(d.assumptions[1].fact == "edema_or_cleft");
+    CHECK(d.assumptions[1].assumed_present);
+    // Every unknown fact changes the category somewhere: two answers each.
+    REQUIRE(d.clarifications.size() == 6);
+    CHECK(d.clarifications[1].fact == "symptomatic");
+    CHECK_FALSE(d.clarifications[1].present);
+    CHECK(d.clarifications[1].result.variant->number == 5);
+    CHECK(d.clarifications[1].firm);
+  }
+
+  TEST_CASE("decide: edema documented absent -> if it were present, variant 6 would rate it") {
+    auto f = new_vcf(Tri::unknown);
+    f.osteoporotic = true;
+    f.edema_or_cleft = Tri::absent;
+    const auto d = decide(kb(), order("Surgical consultation", false), f);
+    REQUIRE(d.outcome == Outcome::rated);
+    CHECK(d.headline.variant->number == 8);  // assumes worsening pain
     REQUIRE(d.assumptions.size() == 1);
-    CHECK_FALSE(d.assumptions[0].assumed_present);
-    // If edema or cleft were documented, symptomatic variant 6 would rate the consult 5, not 3.
+    CHECK(d.assumptions[0].fact == "worsening_pain");
+    // If edema or cleft were documented, symptomatic variant 6 would rate the consult 5, not 7.
     const IfPresent* edema = nullptr;
     for (const auto& alt : d.if_present) {
       if (alt.fact == "edema_or_cleft") edema = &alt;
@@ -160,11 +191,13 @@ TEST_SUITE("criteria") {
     REQUIRE(edema != nullptr);
     CHECK(edema->match.variant->number == 6);
     CHECK(edema->match.row->rating == 5);
+    // Documented absent: never asked again.
+    for (const auto& q : d.clarifications) CHECK(q.fact != "edema_or_cleft");
   }
 
   TEST_CASE("decide: biopsy order never lands in variant 1 or 3 (CONTRACT §7)") {
-    const auto d = decide(kb(), order("Image-guided biopsy spine area of interest"),
-                          new_vcf(Tri::present));
+    const auto d =
+        decide(kb(), order("Image-guided biopsy spine area of interest"), new_vcf(Tri::present));
     CHECK(d.outcome == Outcome::no_criteria_apply);
     CHECK(d.candidates.empty());
   }

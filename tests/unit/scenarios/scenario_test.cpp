@@ -12,9 +12,9 @@
 
 namespace {
 
-using vcf_cds::testing::source_path;
 using vcf_cds::testing::Outcome;
 using vcf_cds::testing::run_scenario;
+using vcf_cds::testing::source_path;
 using vcf_cds::testing::str;
 
 const rapidjson::Value* card_for(const rapidjson::Document& response, const std::string& order) {
@@ -39,8 +39,36 @@ std::string pama_for(const rapidjson::Document& response, const std::string& ord
   return "";
 }
 
+// A clarification's update: the draft order as sent (the scenario's), with exactly one reason
+// added at the end and nothing else changed.
+void check_answered_order(const std::string& order, const rapidjson::Value* sent_order,
+                          const rapidjson::Value& resource) {
+  CHECK(str(resource, "resourceType") + "/" + str(resource, "id") == order);
+  REQUIRE(sent_order != nullptr);
+  const auto& sent = *sent_order;
+  REQUIRE(resource.MemberCount() == sent.MemberCount() + (sent.HasMember("reasonCode") ? 0 : 1));
+  for (const auto& m : sent.GetObject()) {
+    if (std::string(m.name.GetString()) == "reasonCode") continue;
+    REQUIRE(resource.HasMember(m.name));
+    CHECK(resource[m.name] == m.value);
+  }
+  const auto& reasons = resource["reasonCode"];
+  REQUIRE(reasons.IsArray());
+  const rapidjson::SizeType before = sent.HasMember("reasonCode") ? sent["reasonCode"].Size() : 0;
+  REQUIRE(reasons.Size() == before + 1);
+  for (rapidjson::SizeType i = 0; i < before; ++i) CHECK(reasons[i] == sent["reasonCode"][i]);
+  CHECK(reasons[before]["coding"].Size() == 1);
+}
+
+const rapidjson::Value* find_order(const rapidjson::Value& scenario, const std::string& ref) {
+  for (const auto& order : scenario["orders"].GetArray()) {
+    if ("ServiceRequest/" + str(order, "id") == ref) return &order;
+  }
+  return nullptr;
+}
+
 void check_expectation(const rapidjson::Document& response, const Outcome& outcome,
-                       const rapidjson::Value& expect) {
+                       const rapidjson::Value& expect, const rapidjson::Value* sent_order) {
   const std::string order = str(expect, "order");
   const std::string kind = str(expect, "outcome");
   CAPTURE(order);
@@ -79,33 +107,61 @@ void check_expectation(const rapidjson::Document& response, const Outcome& outco
     CHECK(seen->second.other_variants == wanted);
     CHECK(listed == wanted);
   }
-  if (expect.HasMember("suggestions")) {
-    std::vector<std::string> wanted, offered;
-    std::string recommended;
-    for (const auto& s : expect["suggestions"].GetArray()) wanted.emplace_back(s.GetString());
-    if (auto it = card->FindMember("suggestions"); it != card->MemberEnd()) {
-      CHECK(str(*card, "selectionBehavior") == "at-most-one");
-      for (const auto& s : it->value.GetArray()) {
-        const auto& actions = s["actions"].GetArray();
-        REQUIRE(actions.Size() == 2);
-        CHECK(str(actions[0], "type") == "delete");
-        CHECK(str(actions[0], "resourceId") == order);
-        CHECK(str(actions[1], "type") == "create");
-        const auto& created = actions[1]["resource"];
-        CHECK(str(created, "status") == "draft");
-        CHECK(str(created["subject"], "reference") == "Patient/p1");
-        const std::string code = str(created["code"]["coding"][0], "code");
-        offered.push_back(code);
-        if (s.HasMember("isRecommended") && s["isRecommended"].GetBool()) recommended = code;
+  if (expect.HasMember("candidates")) {
+    std::vector<int> wanted;
+    for (const auto& v : expect["candidates"].GetArray()) wanted.push_back(v.GetInt());
+    CHECK(seen->second.candidates == wanted);
+  }
+  if (expect.HasMember("firm")) CHECK(seen->second.firm == expect["firm"].GetBool());
+  if (expect.HasMember("questions")) {
+    std::vector<std::string> wanted;
+    for (const auto& q : expect["questions"].GetArray()) wanted.emplace_back(q.GetString());
+    CHECK(seen->second.questions == wanted);
+  }
+  // Alternatives (delete + create) and clarifications (update adding one reason) share the
+  // card's at-most-one choice; only an alternative may be recommended.
+  std::vector<std::string> offered, recommended;
+  std::size_t questions = 0;
+  if (auto it = card->FindMember("suggestions"); it != card->MemberEnd()) {
+    CHECK(str(*card, "selectionBehavior") == "at-most-one");
+    for (const auto& s : it->value.GetArray()) {
+      const auto& actions = s["actions"].GetArray();
+      REQUIRE(actions.Size() >= 1);
+      const bool is_recommended = s.HasMember("isRecommended") && s["isRecommended"].GetBool();
+      if (str(actions[0], "type") == "update") {
+        ++questions;
+        CHECK_FALSE(is_recommended);
+        REQUIRE(actions.Size() == 1);
+        check_answered_order(order, sent_order, actions[0]["resource"]);
+        continue;
       }
+      REQUIRE(actions.Size() == 2);
+      CHECK(str(actions[0], "type") == "delete");
+      CHECK(str(actions[0], "resourceId") == order);
+      CHECK(str(actions[1], "type") == "create");
+      const auto& created = actions[1]["resource"];
+      CHECK(str(created, "status") == "draft");
+      CHECK(str(created["subject"], "reference") == "Patient/p1");
+      const std::string code = str(created["code"]["coding"][0], "code");
+      offered.push_back(code);
+      if (is_recommended) recommended.push_back(code);
     }
+  }
+  CHECK(questions == seen->second.questions.size());
+  CHECK(recommended.size() <= 1);
+  if (expect.HasMember("suggestions")) {
+    std::vector<std::string> wanted;
+    for (const auto& s : expect["suggestions"].GetArray()) wanted.emplace_back(s.GetString());
     CHECK(offered == wanted);
-    if (expect.HasMember("recommended")) CHECK(recommended == str(expect, "recommended"));
+    if (expect.HasMember("recommended")) {
+      CHECK(recommended == std::vector<std::string>{str(expect, "recommended")});
+    }
   }
 }
 
 void run_file(const char* name) {
-  const auto doc = vcf_cds::common::parse_json_file(source_path(std::string("tests/fixtures/scenarios/") + name));
+  const auto doc = vcf_cds::common::parse_json_file(
+      source_path(std::string("tests/fixtures/scenarios/") + name));
   REQUIRE(doc.IsArray());
   for (const auto& scenario : doc.GetArray()) {
     const std::string title = str(scenario, "name");
@@ -115,10 +171,13 @@ void run_file(const char* name) {
     response.Parse(outcome.body.c_str());
     REQUIRE_FALSE(response.HasParseError());
     REQUIRE(response["cards"].IsArray());
-    for (const auto& expect : scenario["expect"].GetArray()) check_expectation(response, outcome, expect);
+    for (const auto& expect : scenario["expect"].GetArray()) {
+      check_expectation(response, outcome, expect, find_order(scenario, str(expect, "order")));
+    }
     // Nothing beyond what the scenario expects is rated.
     std::size_t rated = 0;
-    for (const auto& expect : scenario["expect"].GetArray()) rated += str(expect, "outcome") == "rated";
+    for (const auto& expect : scenario["expect"].GetArray())
+      rated += str(expect, "outcome") == "rated";
     CHECK(response["cards"].Size() == rated);
   }
 }
@@ -131,5 +190,8 @@ TEST_SUITE("scenarios") {
   }
   TEST_CASE("scenarios: edge cases from the contract -> expected variant, row and suggestions") {
     run_file("edge-cases.json");
+  }
+  TEST_CASE("scenarios: unknown facts -> headline, assumptions and the questions the card asks") {
+    run_file("clarifications.json");
   }
 }
