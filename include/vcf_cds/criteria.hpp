@@ -137,7 +137,7 @@ struct Clarification {
   bool present = false;
   VariantMatch result;
   bool firm = false;                   // once answered, every remaining world rates the same
-  std::vector<Assumption> conditions;  // what `result` still assumes about other unknown facts
+  std::vector<Assumption> conditions;  // unless firm: what `result` still assumes of the rest
 };
 enum class Outcome : std::uint8_t {
   not_applicable,     // neither spine imaging nor a VCF treatment: nothing to say

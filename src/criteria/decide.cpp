@@ -165,7 +165,8 @@ void add_clarifications(const Table& t, const ClinicalFacts& f, Decision& decisi
       if (k != t.count) {
         question.result = t.rows[k];
         question.firm = firm_in(t, answered);
-        question.conditions = assumptions_of(t, k, answered);
+        // A firm answer's rating holds whatever the rest turns out to be: nothing to qualify.
+        if (!question.firm) question.conditions = assumptions_of(t, k, answered);
       }
       decision.clarifications.push_back(std::move(question));
     }
