@@ -69,7 +69,25 @@ struct Table {
   }
 };
 
-Table table_for(const KnowledgeBase& kb, std::string_view row_name, const ClinicalFacts& f) {
+// The variants whose rows include the ordered procedure (§7), in priority order: looked up once
+// per decision, then matched against the original and every flipped set of facts.
+struct Rows {
+  std::array<VariantMatch, 9> matches{};
+  std::size_t count = 0;
+};
+
+Rows rows_for(const KnowledgeBase& kb, std::string_view row_name) {
+  Rows out;
+  for (int number : kPriority) {
+    const Variant* variant = kb.variant(number);
+    if (variant == nullptr) continue;
+    if (const ProcedureRow* row = variant->find_row(row_name))
+      out.matches[out.count++] = {variant, row};
+  }
+  return out;
+}
+
+Table table_for(const Rows& rows, const ClinicalFacts& f) {
   Table t;
   for (unsigned bits = 0; bits < 8; ++bits) {
     const World world{(bits & 1U) != 0, (bits & 2U) != 0, (bits & 4U) != 0};
@@ -80,17 +98,16 @@ Table table_for(const KnowledgeBase& kb, std::string_view row_name, const Clinic
     });
     if (fits) t.worlds[t.world_count++] = world;
   }
-  for (int number : kPriority) {
-    const Variant* variant = kb.variant(number);
-    if (variant == nullptr) continue;
-    const ProcedureRow* row = variant->find_row(row_name);
-    if (row == nullptr) continue;  // §7: only variants whose rows include the order
+  for (std::size_t r = 0; r < rows.count; ++r) {
+    const VariantMatch& match = rows.matches[r];
     WorldMask mask = 0;
     for (std::size_t i = 0; i < t.world_count; ++i) {
-      if (variant_matches(number, f, t.worlds[i])) mask |= static_cast<WorldMask>(1U << i);
+      if (variant_matches(match.variant->number, f, t.worlds[i])) {
+        mask |= static_cast<WorldMask>(1U << i);
+      }
     }
     if (mask == 0) continue;
-    t.rows[t.count] = {variant, row};
+    t.rows[t.count] = match;
     t.matches[t.count] = mask;
     ++t.count;
   }
@@ -279,7 +296,8 @@ Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
         decision.procedure.advanced_imaging ? Outcome::no_criteria_apply : Outcome::not_applicable;
     return decision;
   }
-  const Table table = table_for(kb, row_name, f);
+  const Rows rows = rows_for(kb, row_name);
+  const Table table = table_for(rows, f);
   if (table.count == 0) {
     // §3: no match gets no card; advanced imaging still gets PAMA no-criteria-apply.
     decision.outcome =
@@ -307,7 +325,7 @@ Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
     if (!flip.absent(f)) continue;
     ClinicalFacts changed = f;
     flip.apply(changed);
-    const Table flipped = table_for(kb, row_name, changed);
+    const Table flipped = table_for(rows, changed);
     if (flipped.count == 0) continue;
     const VariantMatch& would_be = flipped.rows[0];
     if (would_be.variant->number != headline_number && would_be.row->rating != headline_rating) {
