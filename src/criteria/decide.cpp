@@ -190,6 +190,20 @@ void add_clarifications(const Table& t, const ClinicalFacts& f, Decision& decisi
   }
 }
 
+// The variant to name for a decision: its headline, unless the answer is firm and a variant that
+// applies in every world rates the order the same (worsening pain documented with edema unknown
+// is variant 8 whatever the MRI shows, though variant 6 heads the worlds with edema).
+const VariantMatch& named_variant(const Table& t) {
+  if (firm_in(t, t.all())) {
+    for (std::size_t k = 0; k < t.count; ++k) {
+      if (t.matches[k] == t.all() && t.rows[k].row->rating == t.rows[0].row->rating) {
+        return t.rows[k];
+      }
+    }
+  }
+  return t.rows[0];
+}
+
 // An absent fact set to present, to see whether it would have changed the answer. Unknown
 // three-valued facts are not flipped: the worlds and the questions cover them.
 struct Flip {
@@ -327,7 +341,7 @@ Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
     flip.apply(changed);
     const Table flipped = table_for(rows, changed);
     if (flipped.count == 0) continue;
-    const VariantMatch& would_be = flipped.rows[0];
+    const VariantMatch& would_be = named_variant(flipped);
     if (would_be.variant->number != headline_number && would_be.row->rating != headline_rating) {
       decision.if_present.push_back({flip.fact, would_be});
     }
