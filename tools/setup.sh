@@ -16,6 +16,7 @@ packages=(
   libbenchmark-dev valgrind                   # bench/: decision micro benchmark; instructions.sh
   chromium chromium-driver                    # tests/scripts/console_browser.sh: headless browser + WebDriver
   clang-14 libclang-rt-14-dev                 # tools/fuzz.sh: libFuzzer + sanitizers (clang only)
+  nodejs                                      # tests/fhir: FHIR.js validator (npm below)
 )
 
 missing=()
@@ -32,4 +33,23 @@ if ((${#missing[@]})); then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all packages present"
+fi
+
+# FHIR.js (npm "fhir", version pinned in tests/fhir/package.json and package-lock.json) for
+# tests/scripts/fhir_validate.sh, installed into the gitignored tests/fhir/node_modules. Skipped
+# when the pinned version is already there; Debian packages npm apart from nodejs.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing npm"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends npm
+fi
+fhir_pin=$(node -p "require('$root/tests/fhir/package.json').dependencies.fhir")
+fhir_have=$(node -p "try { require('$root/tests/fhir/node_modules/fhir/package.json').version } catch (e) { '' }")
+if [ "$fhir_have" != "$fhir_pin" ]; then
+  echo "setup: installing FHIR.js $fhir_pin into tests/fhir/node_modules"
+  (cd "$root/tests/fhir" && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "setup: FHIR.js $fhir_pin present"
 fi

@@ -36,7 +36,7 @@ function references(row) {
 function variantSection(variant) {
   const headingId = `variant-${variant.number}-heading`;
   const rows = variant.rows.map((row) => el('tr', { class: 'row', 'data-row-name': row.name },
-    el('th', { scope: 'row' }, row.name),
+    el('th', { scope: 'row' }, el('a', { href: row.evidenceUrl, target: '_blank', rel: 'noopener' }, row.name)),
     el('td', {}, categoryBadge(row.category, row.disagreement)),
     el('td', { class: 'num' }, String(row.rating)),
     el('td', { class: 'num' }, String(row.median)),

@@ -60,6 +60,9 @@ struct ConsultRecord {
   std::string knowledge_version;
   std::string service_version;
   double latency_ms = 0;  // request received → record submitted; must be finite
+  // order-sign of an order that order-select already rated the same way within the repeat
+  // window: the consult id of that first rating. No card was sent for a repeat (CONTRACT §7).
+  std::string repeat_of;
 
   // Set by the store; ignored on input.
   std::int64_t seq = 0;         // position in the chain, 1-based

@@ -38,6 +38,9 @@ std::shared_ptr<const PreparedRows> prepare_rows(
 struct Settings {
   std::string qcdsm_id = "vcf-cds";  // pama-rating-qcdsm-consulted (a site's CMS G-code)
   std::string canonical_base = "https://vcf-cds.example.org/fhir";  // project CodeSystem base
+  // Where the evidence pages are published (criteria::evidence_path under it): the card's link
+  // and `pama-rating-auc-applied`. The service serves them itself under its public base URL.
+  std::string evidence_base = "http://127.0.0.1:8080";
 };
 
 // What one order's consult produced; consult_id is the audit key.
@@ -48,6 +51,7 @@ struct ConsultIds {
   std::vector<std::string> suggestion_uuids;
   std::string pama_rating;  // "appropriate" | "not-appropriate" | "no-criteria-apply"
   std::string card_json;    // the card as sent (empty without a card)
+  std::string repeat_of;    // RenderInput::repeat_of for this order: no card was written
 };
 
 struct Rendered {
@@ -65,6 +69,10 @@ struct RenderInput {
   // decisions[i] is for orders[i]; orders are the draft order resources being rated.
   std::vector<const rapidjson::Value*> orders;
   const std::vector<criteria::Decision>* decisions = nullptr;
+  // repeat_of[i], when set, is the consult id of an order-select that already rated orders[i]
+  // the same way (CONTRACT §7): no second card, the PAMA system action all the same. Shorter
+  // than `decisions` (or empty): the rest are not repeats.
+  std::vector<std::string> repeat_of;
   Settings settings;
   std::function<std::string()> new_uuid;  // injected so tests are deterministic
 };

@@ -83,6 +83,15 @@ class KnowledgeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Where a row's evidence page is published, relative to the service's public base URL: the
+// cards' `links`, `pama-rating-auc-applied` and the console's explorer all name it.
+inline constexpr std::string_view kEvidencePath = "/criteria/acr-vcf";
+// A row name as a path segment: lowercase letters and digits, any other run as one '-'
+// ("FDG-PET/CT skull base to mid-thigh" -> "fdg-pet-ct-skull-base-to-mid-thigh").
+std::string row_slug(std::string_view row_name);
+std::string variant_path(int variant);                              // ".../variant/2"
+std::string evidence_path(int variant, std::string_view row_name);  // ".../variant/2/row/<slug>"
+
 // Reads and validates the knowledge file: 9 variants numbered 1..9, 9 tabulation buckets, rating
 // and median in 1..9, category consistent with rating (the disagreement row excepted), known SOE,
 // no duplicate row within a variant, and the recorded version hash equal to the content.

@@ -59,6 +59,7 @@ enum class RouteKind {
   ready,      // GET /readyz: knowledge loaded and audit store writable
   console,    // GET|POST /console/...: the review console (own bearer token, off by default)
   metrics,    // GET /metrics: Prometheus text exposition
+  evidence,   // GET /criteria/...: evidence pages (knowledge only, no authentication)
   not_found,
   method_not_allowed,
 };
@@ -139,6 +140,9 @@ struct Handlers {
   std::function<void()> drain;
   // GET /metrics: the exposition text (text/plain; version=0.0.4). Empty: 404. I/O thread.
   std::function<std::string()> metrics;
+  // GET /criteria/...: an evidence page for the request target and its Accept header. Never
+  // authenticated: it shows the published criteria only. Empty: 404. I/O thread (no I/O inside).
+  std::function<Response(std::string_view target, std::string_view accept)> evidence;
   // Every response, as it is written: its route, the URL's service id (call and feedback),
   // status, and the time since the request's first byte. Runs on the I/O thread: keep it cheap.
   std::function<void(RouteKind kind, std::string_view service_id, unsigned status,

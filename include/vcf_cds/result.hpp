@@ -32,7 +32,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit like std::expected
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit like std::expected
   Result(Error error) : state_(std::move(error)) {}  // NOLINT
 
   bool has_value() const noexcept { return state_.index() == 0; }

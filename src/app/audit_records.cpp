@@ -205,6 +205,7 @@ std::vector<audit::ConsultRecord> consult_records(const ConsultOutcome& outcome,
     r.knowledge_version = outcome.knowledge_version;
     r.service_version = VCF_CDS_VERSION;
     r.latency_ms = latency_ms;
+    r.repeat_of = ids.repeat_of;
     records.push_back(std::move(r));
   }
   return records;

@@ -39,9 +39,12 @@ void write_rrl(JsonWriter& w, const char* key, const std::string& value,
   w.EndObject();
 }
 
-void write_row(JsonWriter& w, const criteria::ProcedureRow& row, const cards::CardText& text) {
+void write_row(JsonWriter& w, int variant, const criteria::ProcedureRow& row,
+               const cards::CardText& text) {
   w.StartObject();
   key_str(w, "name", row.name);
+  // Same-origin path of the public evidence page the cards link to.
+  key_str(w, "evidenceUrl", criteria::evidence_path(variant, row.name));
   key_str(w, "category", criteria::to_string(row.category));
   key_bool(w, "disagreement", row.disagreement);
   key_int(w, "rating", row.rating);
@@ -142,7 +145,7 @@ ConsoleResponse console_criteria(const Knowledge& knowledge) {
     key_str(w, "phase", criteria::to_string(variant.phase));
     w.Key("rows");
     w.StartArray();
-    for (const auto& row : variant.rows) write_row(w, row, text);
+    for (const auto& row : variant.rows) write_row(w, variant.number, row, text);
     w.EndArray();
     w.EndObject();
   }

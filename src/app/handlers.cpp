@@ -4,7 +4,9 @@
 
 #include "app/audit_records.hpp"
 #include "app/json_log.hpp"
+#include "app/repeats.hpp"
 #include "app/serve.hpp"
+#include "vcf_cds/evidence.hpp"
 
 namespace vcf_cds::app {
 
@@ -50,6 +52,13 @@ void finish_call(const ServiceWiring& wiring, const PendingCall& call, Result<st
   done(std::move(result));
 }
 
+// order-sign asks the audit trail whether order-select already rated the order: a read that may
+// wait on the store, so such calls run on the worker pool.
+bool checks_repeats(const ServiceWiring& wiring, const hooks::HookRequest& request) {
+  return request.hook == hooks::Hook::order_sign && wiring.store &&
+         wiring.repeat_window.count() > 0;
+}
+
 // Runs the pipeline on a parsed consult, then records its consults before answering: CONTRACT
 // §6, the consult is durable before its response is sent.
 void decide_and_record(const std::shared_ptr<const ServiceWiring>& shared,
@@ -62,16 +71,21 @@ void decide_and_record(const std::shared_ptr<const ServiceWiring>& shared,
                                    const std::function<Status()>& ensure) {
     PipelineInput input;
     input.request = &request;
-    input.now = std::chrono::system_clock::now();
+    input.now = shared->clock();
     input.ensure_clinical_data = ensure;
     input.fact_options = shared->fact_options;
     input.card_settings = shared->card_settings;
+    if (checks_repeats(*shared, request)) {
+      input.earlier_rating = [&shared, &request, now = input.now](const criteria::Decision& d) {
+        return earlier_rating(*shared->store, request, d, now, shared->repeat_window);
+      };
+    }
     input.record = [&](const ConsultOutcome& outcome) -> Status {
       for (const auto& decision : *outcome.decisions) {
         call->decision_labels.push_back(Metrics::decision_labels(decision));
       }
       if (!shared->store) return Ok{};  // no store, no record to build (bench (b), tests)
-      for (auto& record : consult_records(outcome, caller, std::chrono::system_clock::now())) {
+      for (auto& record : consult_records(outcome, caller, shared->clock())) {
         call->consult_ids += (call->consult_ids.empty() ? "" : ",") + record.consult_id;
         records.push_back(std::move(record));
       }
@@ -129,7 +143,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
     const ScopedLogContext log_context(call->request_id, call->service_id);
     auto consult = hooks::parse_call(id, std::move(body), shared->call_options);
     if (!consult) return finish_call(*shared, *call, std::move(consult).error(), done);
-    if (!hooks::prefetch_may_fetch(**consult)) {
+    if (!hooks::prefetch_may_fetch(**consult) && !checks_repeats(*shared, (*consult)->request)) {
       return decide_and_record(shared, call, **consult, caller, done);
     }
     // The decision may wait for the FHIR server: not on a compute thread. (The server answers
@@ -179,6 +193,19 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       return response;
     };
   }
+  handlers.evidence = [shared](std::string_view target, std::string_view accept) {
+    const auto knowledge = shared->knowledge->load();
+    auto page = evidence::render(*knowledge->criteria, *knowledge->card_text, target,
+                                 evidence::negotiate(target, accept));
+    http::Response response{
+        page.status, std::move(page.content_type), std::move(page.body), {}, {}};
+    // Knowledge only: any cache may keep it; Vary because one URL has two representations.
+    response.headers.emplace_back("Vary", "Accept");
+    response.headers.emplace_back("Cache-Control", "public, max-age=300");
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'");
+    return response;
+  };
   handlers.ready = [shared]() -> Status {
     if (!shared->knowledge || !shared->knowledge->load())
       return make_error(ErrorCode::unavailable, "", "knowledge not loaded");

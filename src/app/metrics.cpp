@@ -58,6 +58,8 @@ std::string_view endpoint_label(http::RouteKind kind) {
       return "ready";
     case http::RouteKind::metrics:
       return "metrics";
+    case http::RouteKind::evidence:
+      return "evidence";
     default:
       return "other";  // preflight, not found, method not allowed, unreadable request
   }

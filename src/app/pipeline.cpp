@@ -87,6 +87,12 @@ Result<std::string> run_pipeline(const Knowledge& knowledge, PipelineInput& inpu
   render_input.request = &request;
   render_input.orders = decided_orders;
   render_input.decisions = &decisions;
+  if (input.earlier_rating) {
+    render_input.repeat_of.reserve(decisions.size());
+    for (const auto& decision : decisions) {
+      render_input.repeat_of.push_back(input.earlier_rating(decision));
+    }
+  }
   render_input.settings = input.card_settings;
   render_input.new_uuid = input.new_uuid;
   cards::Rendered rendered = cards::render(render_input);

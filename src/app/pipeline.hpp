@@ -50,6 +50,9 @@ struct PipelineInput {
   // Called with every consult before the body is returned (CONTRACT §6: audited before the
   // response). An error here (store unavailable) becomes the call's error: no unaudited card.
   std::function<Status(const ConsultOutcome&)> record;
+  // For each rated order: the consult id of an earlier rating that makes this one a repeat (no
+  // second card, CONTRACT §7), or "". Empty function: nothing is a repeat (order-select).
+  std::function<std::string(const criteria::Decision&)> earlier_rating;
   cards::Settings card_settings;
   facts::Options fact_options;
   std::function<std::string()> new_uuid = [] { return cards::time_ordered_uuid(); };

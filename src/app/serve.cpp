@@ -148,8 +148,10 @@ int run_serve(int argc, char** argv) {
   wiring.metrics = metrics;
   wiring.fetcher = fetcher;
   wiring.fact_options.new_window = std::chrono::days(config.new_window_days);
+  wiring.repeat_window = std::chrono::hours(config.repeat_window_hours);
   wiring.card_settings.qcdsm_id = config.qcdsm_id;
   wiring.card_settings.canonical_base = config.canonical_base;
+  wiring.card_settings.evidence_base = config.evidence_base_url;
   wiring.public_base_url = config.public_base_url;
   wiring.allow_anonymous = config.allow_unauthenticated;
   if (!config.console_token.empty()) {

@@ -5,9 +5,9 @@
 #include <functional>
 #include <memory>
 
+#include "app/console_api.hpp"
 #include "app/knowledge_reload.hpp"
 #include "app/metrics.hpp"
-#include "app/console_api.hpp"
 #include "app/pipeline.hpp"
 #include "vcf_cds/audit.hpp"
 #include "vcf_cds/auth.hpp"
@@ -24,7 +24,7 @@ struct ServiceWiring {
   facts::Options fact_options;
   hooks::CallOptions call_options;
   cards::Settings card_settings;
-  std::string public_base_url;            // JWT `aud` is this + the endpoint path
+  std::string public_base_url;               // JWT `aud` is this + the endpoint path
   std::shared_ptr<auth::Verifier> verifier;  // null: no JWT checks at all
   bool allow_anonymous = false;              // --allow-unauthenticated: no token is accepted
   std::shared_ptr<audit::Store> store;       // null: nothing recorded (tests only)
@@ -32,7 +32,15 @@ struct ServiceWiring {
   std::string console_token;
   std::filesystem::path console_dir;
   std::shared_ptr<const ExampleCodes> console_examples;
-  std::function<void()> drain;               // extra work at shutdown, after the audit flush
+  std::function<void()> drain;  // extra work at shutdown, after the audit flush
+  // order-sign after order-select (CONTRACT §7): an order rated the same way within this window
+  // gets no second card. 0: off.
+  std::chrono::hours repeat_window{24};
+  // The time a call is decided at (the "new" window, the repeat window, audit times); injected
+  // so tests can move it.
+  std::function<std::chrono::system_clock::time_point()> clock = [] {
+    return std::chrono::system_clock::now();
+  };
 };
 
 // Discovery, service calls (hooks::call_service -> app::run_pipeline), feedback and /metrics.

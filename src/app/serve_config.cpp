@@ -39,6 +39,9 @@ po::options_description describe_options(ServeConfig& c) {
       ("log-format", po::value(&c.log_format)->default_value("auto"),
        "json|text|auto (auto: JSON lines unless stderr is a terminal)")
       ("new-window-days", po::value(&c.new_window_days)->default_value(90), "\"new\" VCF window")
+      ("repeat-window-hours", po::value(&c.repeat_window_hours)->default_value(24),
+       "order-sign shows no second card for an order order-select rated the same way this "
+       "recently (0: off)")
       ("fhir-timeout-ms", po::value(&c.fhir_timeout_ms)->default_value(3000), "per FHIR GET")
       ("header-timeout-ms", po::value(&c.header_timeout_ms)->default_value(10'000),
        "first byte to end of request headers")
@@ -61,7 +64,10 @@ po::options_description describe_options(ServeConfig& c) {
       ("qcdsm-id", po::value(&c.qcdsm_id)->default_value("vcf-cds"),
        "pama-rating-qcdsm-consulted value (a site's CMS G-code)")
       ("canonical-base", po::value(&c.canonical_base)->default_value("https://vcf-cds.example.org/fhir"),
-       "canonical base of the project's FHIR CodeSystem and AUC identifiers")
+       "canonical base of the project's FHIR CodeSystem")
+      ("evidence-base-url", po::value(&c.evidence_base_url),
+       "base URL of the evidence pages named by cards' links and pama-rating-auc-applied "
+       "(default: --public-base-url, which serves them)")
       ("console-token", po::value(&c.console_token),
        "bearer token for the review console at /console/ (off when unset; 'auto' prints a "
        "random one at start-up)")
@@ -118,6 +124,7 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
       config.idle_timeout_ms <= 0 || config.new_window_days <= 0 || config.jwt_skew_seconds < 0) {
     throw UsageError("--threads, --body-limit, --new-window-days and timeouts must be positive");
   }
+  if (config.repeat_window_hours < 0) throw UsageError("--repeat-window-hours must be 0 or more");
   if (config.trust_issuers.empty() && !config.allow_unauthenticated) {
     throw UsageError(
         "authentication is on by default: give --trust-issuer ISS=JWKS for each EHR, or "
@@ -133,6 +140,8 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
     config.public_base_url = (config.tls_cert.empty() ? "http://" : "https://") + config.listen;
   }
   while (config.public_base_url.ends_with('/')) config.public_base_url.pop_back();
+  if (config.evidence_base_url.empty()) config.evidence_base_url = config.public_base_url;
+  while (config.evidence_base_url.ends_with('/')) config.evidence_base_url.pop_back();
   return true;
 }
 

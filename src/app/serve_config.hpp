@@ -26,6 +26,7 @@ struct ServeConfig {
   unsigned compute_threads = 0;  // 0: as many as `threads`
   std::size_t body_limit = 0;
   int new_window_days = 90;
+  int repeat_window_hours = 24;
   int fhir_timeout_ms = 3000;
   int header_timeout_ms = 10'000;
   int read_timeout_ms = 30'000;
@@ -38,6 +39,7 @@ struct ServeConfig {
   std::string identifier_secret_file;
   std::string qcdsm_id;
   std::string canonical_base;
+  std::string evidence_base_url;  // default: public_base_url
   std::string tls_cert;
   std::string tls_key;
   std::string console_token;  // "auto": a random token printed at start-up

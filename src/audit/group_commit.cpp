@@ -79,7 +79,7 @@ void GroupCommitter::submit_async(std::vector<QueuedRecord> records, Done done) 
     std::lock_guard lock(deadlines_mutex_);
     // Commits answer in submission order, so answered entries gather at the front: drop them
     // here and the list stays as short as the number of calls in flight.
-    while (!deadlines_.empty() && deadlines_.front().answer->given) deadlines_.pop_front();
+    while (!deadlines_.empty() && !deadlines_.front().answer->open()) deadlines_.pop_front();
     first = deadlines_.empty();
     deadlines_.push_back({std::chrono::steady_clock::now() + limits_.commit_timeout, answer});
   }
@@ -89,7 +89,7 @@ void GroupCommitter::submit_async(std::vector<QueuedRecord> records, Done done) 
 void GroupCommitter::watch() {
   std::unique_lock lock(deadlines_mutex_);
   for (;;) {
-    while (!deadlines_.empty() && deadlines_.front().answer->given) deadlines_.pop_front();
+    while (!deadlines_.empty() && !deadlines_.front().answer->open()) deadlines_.pop_front();
     if (watchdog_stopping_) return;
     if (deadlines_.empty()) {
       deadlines_changed_.wait(lock);
@@ -103,8 +103,8 @@ void GroupCommitter::watch() {
     }
     deadlines_.pop_front();
     lock.unlock();
-    front.answer->give(unavailable("audit commit did not finish within " +
-                                   std::to_string(limits_.commit_timeout.count()) + " ms"));
+    front.answer->time_out(unavailable("audit commit did not start within " +
+                                       std::to_string(limits_.commit_timeout.count()) + " ms"));
     lock.lock();
   }
 }
@@ -133,7 +133,8 @@ void GroupCommitter::run() {
     while (!queue_.empty() && (tickets.empty() || taken + queue_.front().records.size() <=
                                                       limits_.max_batch_records)) {
       taken += queue_.front().records.size();
-      tickets.push_back(std::move(queue_.front()));
+      // A ticket the watchdog answered (503) is dropped: its records must not reach the trail.
+      if (queue_.front().answer->claim()) tickets.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     queued_records_ -= taken;
@@ -142,9 +143,10 @@ void GroupCommitter::run() {
     const std::string broken = broken_;
     lock.unlock();
 
-    if (!broken.empty()) {
+    // Tickets that all timed out while queued leave nothing to commit.
+    if (!tickets.empty() && !broken.empty()) {
       fail_all(tickets, unavailable("audit store is broken: " + broken));
-    } else {
+    } else if (!tickets.empty()) {
       commit_batch(tickets);
     }
 

@@ -1,8 +1,11 @@
 // Group commit: one writer thread owns the database connection and appends, in one transaction,
 // every record that concurrent callers queued while the previous transaction was committing.
 // A caller learns the outcome once: from the writer after the commit, at once when the queue is
-// full or the store broken, or from the watchdog when the commit outlasts the timeout — always
-// Error{unavailable} rather than a wait without end (CONTRACT §6: 503, no hang). `submit` blocks
+// full or the store broken, or from the watchdog when its records are still queued at the
+// timeout: Error{unavailable}, and those records are then never committed. Records already in a
+// transaction get that transaction's outcome, however long it takes (the PostgreSQL statement
+// timeout and SQLite's busy timeout bound it), so the trail holds exactly the consults whose
+// callers were told "recorded": an answer of 503 never leaves a record behind. `submit` blocks
 // for that answer; `submit_async` hands it to a callback, so no thread waits on the disk.
 #pragma once
 
@@ -54,25 +57,42 @@ class GroupCommitter {
 
   Status submit(std::vector<QueuedRecord> records);
   // `done` runs exactly once, on the caller's thread (refused at once), the writer thread
-  // (committed or failed) or the watchdog thread (timed out); it must not block. After a
-  // timeout the records may still commit: the trail holds one consult too many, never too few.
+  // (committed or failed) or the watchdog thread (timed out while queued: never committed); it
+  // must not block.
   void submit_async(std::vector<QueuedRecord> records, Done done);
   void flush();
   Health health() const;
 
  private:
-  // The caller's callback behind a once-only flag shared by the writer and the watchdog.
+  // The caller's callback behind a state shared by the writer and the watchdog: queued, then
+  // either claimed by the writer for a transaction (only the writer answers it from then on) or
+  // answered (by the watchdog while still queued, or by a refusal). One transition wins.
   struct Answer {
+    enum : int { queued, claimed, answered };
     explicit Answer(Done d) : done(std::move(d)) {}
-    // Only the first caller gets past the flag, so only it touches `done`; it lets go of the
-    // callback at once (it may hold a tracked executor that keeps a shutdown waiting).
+    // The writer takes the records into a transaction; false: the watchdog answered first.
+    bool claim() {
+      int expected = queued;
+      return state.compare_exchange_strong(expected, claimed);
+    }
+    // The watchdog: answers only records still queued (they will be dropped, not committed).
+    void time_out(Status status) {
+      int expected = queued;
+      if (state.compare_exchange_strong(expected, answered)) call(std::move(status));
+    }
+    // Refusal (queued) or the transaction's outcome (claimed).
     void give(Status status) {
-      if (given.exchange(true)) return;
+      if (state.exchange(answered) != answered) call(std::move(status));
+    }
+    bool open() const { return state.load() != answered; }
+    // Only the winner gets here, so only it touches `done`; it lets go of the callback at once
+    // (it may hold a tracked executor that keeps a shutdown waiting).
+    void call(Status status) {
       const Done callback = std::move(done);
       done = nullptr;
       callback(std::move(status));
     }
-    std::atomic<bool> given{false};
+    std::atomic<int> state{queued};
     Done done;
   };
   struct Ticket {

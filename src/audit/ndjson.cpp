@@ -78,6 +78,7 @@ void write(const ConsultRecord& c, Writer& w) {
   str(w, "service_version", c.service_version);
   w.Key("latency_ms");
   w.Double(c.latency_ms);
+  if (!c.repeat_of.empty()) str(w, "repeat_of", c.repeat_of);
   w.EndObject();
 }
 
@@ -183,6 +184,7 @@ ConsultRecord read_consult(Fields& f) {
   c.knowledge_version = f.text("knowledge_version");
   c.service_version = f.text("service_version");
   c.latency_ms = f.number("latency_ms");
+  c.repeat_of = f.text("repeat_of");
   return c;
 }
 

@@ -177,6 +177,7 @@ class PgStore final : public BatchedStore {
         throw std::runtime_error("audit: unsupported audit schema version " +
                                  std::to_string(version));
       }
+      schema_version_ = static_cast<int>(version);
       return;
     }
     migrate(conn.get());
@@ -184,7 +185,7 @@ class PgStore final : public BatchedStore {
   }
 
   Result<std::vector<ConsultRecord>> find_consults(const Query& query) override {
-    return select<ConsultRecord>(consult_query(dialect, query, config_));
+    return select<ConsultRecord>(consult_query(dialect, query, config_, schema_version_));
   }
 
   Result<std::vector<FeedbackRecord>> find_feedback(const FeedbackQuery& query) override {
@@ -208,7 +209,7 @@ class PgStore final : public BatchedStore {
       head.hash = PgRow(head_row->get(), 0).text(1);
     }
     for (const auto& [name, columns, table] :
-         {std::tuple{"consult_rows", consult_select_list(), consults_table},
+         {std::tuple{"consult_rows", consult_select_list(schema_version_), consults_table},
           std::tuple{"feedback_rows", feedback_select_list(), feedback_table}}) {
       if (Status s =
               pg_command(c, "DECLARE " + std::string(name) + " NO SCROLL CURSOR FOR SELECT " +

@@ -134,6 +134,7 @@ Status validate(const ConsultRecord& r) {
            {"knowledge_version", &r.knowledge_version},
            {"service_version", &r.service_version},
            {"identifier_mode", &r.identifier_mode},
+           {"repeat_of", &r.repeat_of},
        }) {
     c.text(field, *value);
   }
@@ -206,6 +207,8 @@ CanonicalDraft canonical_draft(const ConsultRecord& r) {
   w.str("patient_id", r.patient_id);
   w.str("procedure_row", r.procedure_row);
   w.integer("rating", r.rating);
+  // Only when set, so records written before the field existed keep their hashes.
+  if (!r.repeat_of.empty()) w.str("repeat_of", r.repeat_of);
   const std::size_t seq_at = w.value_left_out("seq");
   w.str("service_id", r.service_id);
   w.str("service_version", r.service_version);

@@ -15,6 +15,7 @@ struct Column {
   Type type;
   void (*put)(const R&, RowSink&);
   void (*get)(R&, const RowSource&, int);
+  int since = 1;  // the schema version that added the column (its migration adds it)
 };
 
 // Accessor pairs for plain fields (a member pointer cannot name client.iss, hence macros).
@@ -63,6 +64,7 @@ constexpr CC consult_columns[] = {
     {"service_version", Type::text, VCF_TEXT(service_version)},
     {"latency_ms", Type::real, [](const ConsultRecord& r, RowSink& s) { s.real(r.latency_ms); },
      [](ConsultRecord& r, const RowSource& s, int i) { r.latency_ms = s.real(i); }},
+    {"repeat_of", Type::text, VCF_TEXT(repeat_of), 2},
 };
 
 using FC = Column<FeedbackRecord>;
@@ -115,30 +117,51 @@ std::string sql_type(Dialect dialect, Type type) {
 }
 
 template <class R>
-std::string select_list(std::span<const Column<R>> columns) {
+std::string select_list(std::span<const Column<R>> columns, int schema_version) {
   std::string sql;
-  for (const auto& c : columns) sql.append(c.name).append(", ");
+  for (const auto& c : columns) {
+    if (c.since > schema_version) sql.append(c.type == Type::text ? "'' AS " : "0 AS ");
+    sql.append(c.name).append(", ");
+  }
   return sql + "prev_hash, hash";
 }
 
 template <class R>
 std::string insert_sql(Dialect dialect, std::string_view table,
                        std::span<const Column<R>> columns) {
-  std::string sql =
-      "INSERT INTO " + std::string(table) + " (" + select_list(columns) + ") VALUES (";
+  std::string sql = "INSERT INTO " + std::string(table) + " (" +
+                    select_list(columns, latest_schema_version()) + ") VALUES (";
   for (std::size_t i = 1; i <= columns.size() + 2; ++i) {
     sql += (i > 1 ? ", " : "") + placeholder(dialect, i);
   }
   return sql + ")";
 }
 
+// The table as schema version 1 created it; later columns come with their own migrations, so a
+// new store and an upgraded one end with the same table.
 template <class R>
 std::string create_table(Dialect dialect, std::string_view table,
                          std::span<const Column<R>> columns) {
   std::string sql = "CREATE TABLE " + std::string(table) + " (";
-  for (const auto& c : columns)
-    sql.append(c.name).append(" ").append(sql_type(dialect, c.type)) += ", ";
+  for (const auto& c : columns) {
+    if (c.since == 1) sql.append(c.name).append(" ").append(sql_type(dialect, c.type)) += ", ";
+  }
   return sql + "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)";
+}
+
+// Rows written before `version` get the type's empty value.
+template <class R>
+std::vector<std::string> add_columns(Dialect dialect, std::string_view table,
+                                     std::span<const Column<R>> columns, int version) {
+  std::vector<std::string> statements;
+  for (const auto& c : columns) {
+    if (c.since != version) continue;
+    const std::string empty = c.type == Type::text ? "''" : "0";
+    statements.push_back("ALTER TABLE " + std::string(table) + " ADD COLUMN " +
+                         std::string(c.name) + " " + sql_type(dialect, c.type) + " DEFAULT " +
+                         empty);
+  }
+  return statements;
 }
 
 template <class R>
@@ -212,11 +235,13 @@ std::vector<Migration> migrations(Dialect d) {
            "CREATE INDEX audit_feedback_card ON " + feedback + " (card_uuid)",
            "CREATE INDEX audit_feedback_received ON " + feedback + " (received_time)",
        }},
+      {2, "consults: repeat_of, the earlier consult an order-sign repeat joins",
+       add_columns(d, consults, cc, 2)},
   };
 }
 
 int latest_schema_version() {
-  return 1;
+  return 2;
 }
 
 std::string version_table_ddl(Dialect) {
@@ -237,11 +262,11 @@ FeedbackRecord read_feedback(const RowSource& row, ChainLink* link) {
   return read(row, link, std::span<const FC>(feedback_columns));
 }
 
-std::string consult_select_list() {
-  return select_list(std::span<const CC>(consult_columns));
+std::string consult_select_list(int schema_version) {
+  return select_list(std::span<const CC>(consult_columns), schema_version);
 }
 std::string feedback_select_list() {
-  return select_list(std::span<const FC>(feedback_columns));
+  return select_list(std::span<const FC>(feedback_columns), latest_schema_version());
 }
 std::string consult_insert_sql(Dialect d) {
   return insert_sql(d, consults_table, std::span<const CC>(consult_columns));
@@ -250,10 +275,11 @@ std::string feedback_insert_sql(Dialect d) {
   return insert_sql(d, feedback_table, std::span<const FC>(feedback_columns));
 }
 
-SqlQuery consult_query(Dialect d, const Query& query, const StoreConfig& config) {
+SqlQuery consult_query(Dialect d, const Query& query, const StoreConfig& config,
+                       int schema_version) {
   SqlQuery q;
-  q.sql =
-      "SELECT " + consult_select_list() + " FROM " + std::string(consults_table) + " c WHERE 1 = 1";
+  q.sql = "SELECT " + consult_select_list(schema_version) + " FROM " + std::string(consults_table) +
+          " c WHERE 1 = 1";
   if (!query.consult_id.empty()) {
     q.params.push_back(query.consult_id);
     q.sql += " AND c.consult_id = " + placeholder(d, q.params.size());

@@ -81,7 +81,9 @@ R read_record(const RowSource& row, ChainLink* link = nullptr) {
 }
 
 // "seq, consult_id, …, hash" — the column order bind_row and read_* use.
-std::string consult_select_list();
+// The consult columns as a trail of `schema_version` has them: columns added later read as their
+// empty value, so a read-only store (audit verify, export) reads a trail it must not migrate.
+std::string consult_select_list(int schema_version);
 std::string feedback_select_list();
 // INSERT INTO <table> (…) VALUES (?…) or ($1…).
 std::string consult_insert_sql(Dialect dialect);
@@ -95,7 +97,8 @@ struct SqlQuery {
 
 // Consults matching `query`, in seq order. A patient or user filter matches the value as given
 // and, when the store has a secret, its HMAC — a trail may mix plain and hashed records.
-SqlQuery consult_query(Dialect dialect, const Query& query, const StoreConfig& config);
+SqlQuery consult_query(Dialect dialect, const Query& query, const StoreConfig& config,
+                       int schema_version);
 SqlQuery feedback_query(Dialect dialect, const FeedbackQuery& query);
 // 1 when a consult carries `card_uuid` (one parameter).
 std::string known_card_sql(Dialect dialect);

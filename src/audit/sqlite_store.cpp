@@ -215,6 +215,7 @@ class SqliteStore final : public BatchedStore {
         throw std::runtime_error(file_.string() + ": unsupported audit schema version " +
                                  std::to_string(version));
       }
+      schema_version_ = static_cast<int>(version);
       return;
     }
     std::error_code ec;
@@ -241,7 +242,7 @@ class SqliteStore final : public BatchedStore {
   }
 
   Result<std::vector<ConsultRecord>> find_consults(const Query& query) override {
-    return select<ConsultRecord>(consult_query(dialect, query, config_));
+    return select<ConsultRecord>(consult_query(dialect, query, config_, schema_version_));
   }
 
   Result<std::vector<FeedbackRecord>> find_feedback(const FeedbackQuery& query) override {
@@ -262,7 +263,8 @@ class SqliteStore final : public BatchedStore {
         head.hash = SqliteRow(stmt->get()).text(1);
       }
     }
-    auto consults = cursor<ConsultRecord>(db->get(), consult_select_list(), consults_table);
+    auto consults =
+        cursor<ConsultRecord>(db->get(), consult_select_list(schema_version_), consults_table);
     if (!consults) return std::move(consults).error();
     auto feedback = cursor<FeedbackRecord>(db->get(), feedback_select_list(), feedback_table);
     if (!feedback) return std::move(feedback).error();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "audit/group_commit.hpp"
+#include "audit/schema.hpp"
 #include "vcf_cds/audit.hpp"
 
 namespace vcf_cds::audit::detail {
@@ -27,6 +28,8 @@ class BatchedStore : public Store {
   void start_writer(std::unique_ptr<Committer> committer);
 
   const StoreConfig config_;
+  // The trail's schema: the latest once migrated; a read-only store reads an older one as is.
+  int schema_version_ = latest_schema_version();
 
  private:
   std::string backend_;

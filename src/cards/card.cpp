@@ -193,6 +193,16 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "label", text.source_label);
   key_str(w, "url", text.source_url);
   w.EndObject();
+  w.Key("links");
+  w.StartArray();
+  w.StartObject();
+  key_str(w, "label", text.evidence_link_label);
+  key_str(w, "url",
+          in.settings.evidence_base +
+              criteria::evidence_path(d.headline.variant->number, d.headline.row->name));
+  key_str(w, "type", "absolute");
+  w.EndObject();
+  w.EndArray();
   // Alternatives only for an order that is not Usually appropriate; questions for any.
   static const std::vector<Alternative> kNone;
   write_suggestions(

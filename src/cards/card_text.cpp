@@ -133,6 +133,7 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   text->rrl_meaning = r.map("rrlMeaning", {"O", "☢", "Varies", "N/A"});
   text->population = r.map("population", {"adult", "pediatric"});
   text->alternative_not_orderable = r.text(doc, "alternativeNotOrderable");
+  text->evidence_link_label = r.text(doc, "evidenceLinkLabel");
 
   const auto& reasons = r.member(doc, "overrideReasons", {});
   if (!reasons.IsArray() || reasons.Empty()) r.fail("overrideReasons", "must be a non-empty array");

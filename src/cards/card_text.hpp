@@ -45,6 +45,7 @@ class CardText {
   std::map<std::string, std::string, std::less<>> rrl_meaning;  // "O", "☢", "Varies", "N/A"
   std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
   std::string alternative_not_orderable;
+  std::string evidence_link_label;  // the card's `links` entry to the evidence page
   std::vector<OverrideReason> override_reasons;
   std::string score_system;
   std::array<std::string, 9> score_codes;  // rating n -> score_codes[n-1]

@@ -75,8 +75,8 @@ void write_pama_extensions(Writer& w, const RenderInput& in, const Decision& d,
     w.StartObject();
     key_str(w, "url", kPamaAucApplied);
     key_str(w, "valueUri",
-            in.settings.canonical_base + "/criteria/acr-vcf/variant/" +
-                std::to_string(d.headline.variant->number));
+            in.settings.evidence_base +
+                criteria::evidence_path(d.headline.variant->number, d.headline.row->name));
     w.EndObject();
   }
 }
@@ -138,7 +138,8 @@ Rendered render(const RenderInput& in) {
     ids.order_ref = d.procedure.order_ref;
     ids.consult_id = "urn:uuid:" + in.new_uuid();
     ids.pama_rating = pama_code(d);
-    if (d.outcome == Outcome::rated) {
+    if (i < in.repeat_of.size()) ids.repeat_of = in.repeat_of[i];
+    if (d.outcome == Outcome::rated && ids.repeat_of.empty()) {
       ids.card_json = write_card(in, *in.orders[i], d, ids);
       cards_size += ids.card_json.size() + 1;
     }

@@ -30,7 +30,8 @@ class Location {
     return copy;
   }
   [[noreturn]] void fail(std::string_view field, std::string_view problem) const {
-    throw KnowledgeError(prefix_ + ": field \"" + std::string(field) + "\": " + std::string(problem));
+    throw KnowledgeError(prefix_ + ": field \"" + std::string(field) +
+                         "\": " + std::string(problem));
   }
 
  private:
@@ -47,7 +48,8 @@ const rapidjson::Value& member(const rapidjson::Value& object, const char* name,
 
 std::string string_member(const rapidjson::Value& object, const char* name, const Location& where) {
   const auto& value = member(object, name, where);
-  if (!value.IsString() || value.GetStringLength() == 0) where.fail(name, "must be a non-empty string");
+  if (!value.IsString() || value.GetStringLength() == 0)
+    where.fail(name, "must be a non-empty string");
   return {value.GetString(), value.GetStringLength()};
 }
 
@@ -60,7 +62,8 @@ int int_member(const rapidjson::Value& object, const char* name, const Location&
   return value.GetInt();
 }
 
-ProcedureRow read_row(const rapidjson::Value& json, const Location& variant_where, std::size_t index) {
+ProcedureRow read_row(const rapidjson::Value& json, const Location& variant_where,
+                      std::size_t index) {
   ProcedureRow row;
   row.name = string_member(json, "name", variant_where.row(index, "?"));
   const Location where = variant_where.row(index, row.name);
@@ -83,8 +86,8 @@ ProcedureRow read_row(const rapidjson::Value& json, const Location& variant_wher
   row.rating = int_member(json, "rating", where, 1, 9);
   row.median = int_member(json, "median", where, 1, 9);
   if (!row.disagreement && category_for_rating(row.rating) != row.category) {
-    where.fail("category", "\"" + category + "\" does not match rating " +
-                               std::to_string(row.rating));
+    where.fail("category",
+               "\"" + category + "\" does not match rating " + std::to_string(row.rating));
   }
 
   const auto& tabulation = member(json, "tabulation", where);
@@ -131,6 +134,31 @@ Category category_for_rating(int rating) {
   if (rating >= 7) return Category::usually_appropriate;
   if (rating >= 4) return Category::may_be_appropriate;
   return Category::usually_not_appropriate;
+}
+
+std::string row_slug(std::string_view row_name) {
+  std::string slug;
+  bool gap = false;
+  for (const char c : row_name) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    const bool upper = c >= 'A' && c <= 'Z';
+    if (!alnum && !upper) {
+      gap = !slug.empty();
+      continue;
+    }
+    if (gap) slug += '-';
+    gap = false;
+    slug += upper ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return slug;
+}
+
+std::string variant_path(int variant) {
+  return std::string(kEvidencePath) + "/variant/" + std::to_string(variant);
+}
+
+std::string evidence_path(int variant, std::string_view row_name) {
+  return variant_path(variant) + "/row/" + row_slug(row_name);
 }
 
 const ProcedureRow* Variant::find_row(std::string_view name) const {
@@ -200,10 +228,16 @@ KnowledgeBase load_knowledge_base(const std::filesystem::path& file) {
     const auto& rows = member(json, "procedures", vwhere);
     if (!rows.IsArray() || rows.Empty()) vwhere.fail("procedures", "must be a non-empty array");
     std::set<std::string> seen;
+    std::set<std::string> slugs;  // each row's evidence page needs a path of its own
     for (rapidjson::SizeType r = 0; r < rows.Size(); ++r) {
       ProcedureRow row = read_row(rows[r], vwhere, r);
       if (!seen.insert(row.name).second) {
         vwhere.row(r, row.name).fail("name", "duplicate procedure row in this variant");
+      }
+      if (!slugs.insert(row_slug(row.name)).second) {
+        vwhere.row(r, row.name)
+            .fail("name", "two rows of this variant share the evidence path " +
+                              evidence_path(variant.number, row.name));
       }
       variant.rows.push_back(std::move(row));
     }

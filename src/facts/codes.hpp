@@ -11,18 +11,12 @@
 namespace vcf_cds::facts {
 
 inline constexpr std::string_view kIcd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
-inline constexpr std::string_view kIcd10 = "http://hl7.org/fhir/sid/icd-10";
 inline constexpr std::string_view kCpt = "http://www.ama-assn.org/go/cpt";
 inline constexpr std::string_view kLoinc = "http://loinc.org";
 inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
 
 // Longest code the tables consider; anything longer cannot match and is not copied.
 inline constexpr std::size_t kMaxCodeLength = 64;
-
-// ICD-10-CM and WHO ICD-10 URIs are matched as one system (CONTRACT §2).
-inline bool is_icd(std::string_view system) {
-  return system == kIcd10Cm || system == kIcd10;
-}
 
 // Appends the comparable form of `code` to `out`: ICD-10-CM uppercase without dots
 // ("m80.08xa" -> "M8008XA"); other systems as sent, surrounding blanks trimmed.

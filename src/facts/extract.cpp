@@ -122,7 +122,7 @@ class Collector {
       }
       seen |= mask;
       if ((mask & kind_bit(FactKind::vcf)) != 0) {
-        if (icd_vcf.empty() && is_icd(system)) icd_vcf = icd_without_extension(code);
+        if (icd_vcf.empty() && terminology_.is_icd_key(key)) icd_vcf = icd_without_extension(code);
         if (code_region == Region::none) code_region = terminology_.region(key);
       }
     });

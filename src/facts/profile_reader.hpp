@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "facts/codes.hpp"
 #include "facts/terminology.hpp"
@@ -62,12 +64,19 @@ class Reader {
   const fs::path& file_;
 };
 
-// Table key of a code from a profile file, interning its system.
+// Table key of a code from a profile file, interning its system (aliases resolve to their
+// system, so a profile may name a system by any of its NamingSystem ids).
 inline std::string key_of(Terminology& t, std::string_view system, std::string_view code) {
-  std::string key(1, t.intern_system(system));
-  append_normalized(key, code, is_icd(system));
+  const char id = t.intern_system(system);
+  std::string key(1, id);
+  append_normalized(key, code, id == t.icd_id());
   return key;
 }
+
+// Reads every NamingSystem among the profiles into system aliases (terminology_naming.cpp):
+// `files` pairs each NamingSystem's path with its document.
+void load_naming_systems(const std::vector<std::pair<fs::path, const Value*>>& files,
+                         Terminology& terminology);
 
 // Adds every element of a ConceptMap (concept_map_load.cpp).
 void load_concept_map(const fs::path& file, const Value& doc, Terminology& terminology);

@@ -26,11 +26,16 @@ int system_rank(std::string_view system) {
 bool Terminology::make_key(std::string_view system, std::string_view code, std::string& key) const {
   key.clear();
   if (code.empty() || code.size() > kMaxCodeLength) return false;
-  const char id = system_id(is_icd(system) ? kIcd10Cm : system);
+  const char id = system_id(system);
   if (id == 0) return false;
   key += id;
   append_normalized(key, code, id == icd_id_);
   return key.size() > 1;
+}
+
+bool Terminology::is_icd_system(std::string_view system) const {
+  const char id = system_id(system);
+  return id != 0 && id == icd_id_;
 }
 
 char Terminology::system_id(std::string_view system) const {
@@ -84,13 +89,25 @@ std::optional<Coding> Terminology::orderable(std::string_view row_name, Region r
 }
 
 char Terminology::intern_system(std::string_view system) {
-  const std::string_view canonical = is_icd(system) ? kIcd10Cm : system;
-  if (const char known = system_id(canonical); known != 0) return known;
-  if (systems_.size() >= 250) throw ProfileError("fhir-profiles: more than 250 code systems");
-  const char id = static_cast<char>(systems_.size() + 1);
-  systems_.emplace_back(std::string(canonical), id);
-  if (canonical == kIcd10Cm) icd_id_ = id;
+  if (const char known = system_id(system); known != 0) return known;
+  if (canonicals_.size() >= 250) throw ProfileError("fhir-profiles: more than 250 code systems");
+  const char id = static_cast<char>(canonicals_.size() + 1);
+  systems_.emplace_back(std::string(system), id);
+  canonicals_.emplace_back(system);
+  // ICD-10-CM semantics (dots ignored, prefixes match descendants) belong to its canonical URI
+  // and, through add_alias, to every alias of it.
+  if (system == kIcd10Cm) icd_id_ = id;
   return id;
+}
+
+std::string Terminology::add_alias(std::string_view alias, std::string_view canonical) {
+  const char id = intern_system(canonical);
+  if (const char known = system_id(alias); known != 0) {
+    const std::string& named = canonicals_[static_cast<unsigned char>(known) - 1];
+    return known == id ? std::string() : named;
+  }
+  systems_.emplace_back(std::string(alias), id);
+  return {};
 }
 
 void Terminology::add_kinds(std::string key, KindMask mask, bool prefix) {
@@ -106,9 +123,14 @@ void Terminology::add_region(std::string key, Region region, bool prefix) {
 void Terminology::add_target(std::string key, MapTarget target, const Coding& source) {
   // Only a code that is orderable on its own can be suggested (not CT + 62284).
   if (target.depends_on.empty()) {
-    const int rank = system_rank(source.system);
+    // Suggested under the canonical URI, whichever alias the ConceptMap group named.
+    Coding coding = source;
+    if (const char id = system_id(source.system); id != 0) {
+      coding.system = canonicals_[static_cast<unsigned char>(id) - 1];
+    }
+    const int rank = system_rank(coding.system);
     Orderable& stored = orderable_[target.row_name][static_cast<std::size_t>(target.region)];
-    if (stored.rank < 0 || rank < stored.rank) stored = Orderable{source, rank};
+    if (stored.rank < 0 || rank < stored.rank) stored = Orderable{std::move(coding), rank};
   }
   targets_[std::move(key)].push_back(std::move(target));
 }

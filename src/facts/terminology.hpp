@@ -36,10 +36,14 @@ struct MapTarget {
 
 class Terminology {
  public:
-  // Table key of (system, code): one byte naming the system, then the normalised code. Returns
-  // false when the system appears in no profile (nothing can match) or the code is too long.
+  // Table key of (system, code): one byte naming the system, then the normalised code. Every
+  // alias of a system (NamingSystem uniqueIds) gives the same byte, so a code sent under an OID
+  // matches exactly as under the canonical URI. Returns false when the system appears in no
+  // profile (nothing can match) or the code is too long.
   bool make_key(std::string_view system, std::string_view code, std::string& key) const;
   bool is_icd_key(std::string_view key) const { return !key.empty() && key[0] == icd_id_; }
+  // True when `system` is ICD-10-CM or one of its aliases.
+  bool is_icd_system(std::string_view system) const;
 
   KindMask kinds(std::string_view key) const;  // exact codes, then ICD-10-CM prefixes
   Region region(std::string_view key) const;   // exact, then longest ICD-10-CM prefix
@@ -47,7 +51,11 @@ class Terminology {
   std::optional<Coding> orderable(std::string_view row_name, Region region) const;
 
   // Loader side (terminology_load.cpp).
-  char intern_system(std::string_view system);  // the key byte for a system URI
+  char intern_system(std::string_view system);  // the key byte for a system URI or alias
+  // Makes `alias` a second name of `canonical` (interned first). Returns the canonical URI the
+  // alias already names when that differs (the caller reports the conflict), else "".
+  std::string add_alias(std::string_view alias, std::string_view canonical);
+  char icd_id() const { return icd_id_; }
   void add_kinds(std::string key, KindMask mask, bool prefix);
   void add_region(std::string key, Region region, bool prefix);
   void add_target(std::string key, MapTarget target, const Coding& source);
@@ -56,8 +64,10 @@ class Terminology {
   std::string version;
 
  private:
-  // A handful of URIs: a scan comparing sizes first beats hashing a 40-byte URI per coding.
+  // A handful of URIs and aliases: a scan comparing sizes first beats hashing a 40-byte URI per
+  // coding. Aliases share the byte of their canonical URI; canonicals_[id - 1] names it.
   std::vector<std::pair<std::string, char>> systems_;
+  std::vector<std::string> canonicals_;
   char system_id(std::string_view system) const;  // 0 when unknown
   char icd_id_ = 0;
   CodeTable<KindMask> exact_kinds_;

@@ -90,13 +90,108 @@ Feeds value_set_feeds(const Reader& r, const Value& doc) {
   r.fail("identifier", "no identifier with system urn:vcf-cds:fact-kind or urn:vcf-cds:region");
 }
 
+// compose.exclude of one ValueSet, as table keys: exact codes, and ICD-10-CM is-a prefixes.
+struct Exclusions {
+  std::set<std::string, std::less<>> exact;
+  std::set<std::string, std::less<>> prefixes;
+
+  bool empty() const { return exact.empty() && prefixes.empty(); }
+  bool excludes(std::string_view key, bool icd) const {
+    return exact.contains(key) || (icd && under_prefix(key));
+  }
+  // `key` is an excluded is-a prefix or lies below one (key[0] is the system byte).
+  bool under_prefix(std::string_view key) const {
+    for (std::size_t length = 2; length <= key.size(); ++length) {
+      if (prefixes.contains(key.substr(0, length))) return true;
+    }
+    return false;
+  }
+  // Some exclusion lies strictly below (or exactly at, for exact codes) the is-a prefix `key`.
+  bool touches(std::string_view key) const {
+    const auto below = [&](const auto& keys) {
+      const auto it = keys.lower_bound(key);
+      return it != keys.end() && it->starts_with(key);
+    };
+    return below(exact) || below(prefixes);
+  }
+};
+
+// Characters of a normalised ICD-10-CM code after the category letter: digits, then letters.
+constexpr std::string_view kIcdChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+// Adds "`key` and its descendants" minus the exclusions: where an exclusion lies below `key`,
+// the prefix is split into its 36 possible children, recursively, so the tables keep plain
+// prefixes and a lookup costs the same as without exclusions.
+template <class Add>
+void add_is_a(const std::string& key, const Exclusions& excluded, const Add& add) {
+  if (excluded.under_prefix(key)) return;  // the whole branch is excluded
+  if (!excluded.touches(key)) {
+    add(key, true);
+    return;
+  }
+  if (!excluded.exact.contains(key)) add(key, false);  // the code itself (a category header)
+  for (char c : kIcdChars) {
+    std::string child = key + c;
+    if (excluded.touches(child)) {
+      add_is_a(child, excluded, add);
+    } else {
+      add(std::move(child), true);
+    }
+  }
+}
+
+// Reads concept[] and filter[] of one include or exclude entry, calling on_code(key, is_a).
+template <class OnCode>
+void read_codes(const Reader& r, const Value& entry, const std::string& path,
+                const LocalCodes& local, Terminology& t, const OnCode& on_code) {
+  if (r.optional(entry, "valueSet")) r.fail(path + ".valueSet", "not supported; list codes");
+  const std::string_view system = r.string(entry, "system", path + ".system");
+  const Value* concepts = r.array(entry, "concept", path + ".concept", false);
+  const Value* filters = r.array(entry, "filter", path + ".filter", false);
+  if (concepts == nullptr && filters == nullptr) r.fail(path, "needs concept or filter");
+  const auto local_codes = local.find(system);
+  for (std::size_t j = 0; concepts && j < concepts->Size(); ++j) {
+    const std::string concept_path = at(path, "concept", j);
+    const std::string_view code =
+        r.string(r.object_at(*concepts, j, concept_path), "code", concept_path + ".code");
+    if (local_codes != local.end() && !local_codes->second.contains(code)) {
+      r.fail(concept_path + ".code",
+             "'" + std::string(code) + "' is not in CodeSystem " + std::string(system));
+    }
+    on_code(key_of(t, system, code), false);
+  }
+  for (std::size_t j = 0; filters && j < filters->Size(); ++j) {
+    const std::string filter_path = at(path, "filter", j);
+    const Value& filter = r.object_at(*filters, j, filter_path);
+    if (r.string(filter, "property", filter_path + ".property") != "concept") {
+      r.fail(filter_path + ".property", "expected \"concept\"");
+    }
+    if (r.string(filter, "op", filter_path + ".op") != "is-a") {
+      r.fail(filter_path + ".op", "expected \"is-a\"");
+    }
+    if (!t.is_icd_system(system)) {
+      r.fail(filter_path, "is-a filters are supported for ICD-10-CM only");
+    }
+    on_code(key_of(t, system, r.string(filter, "value", filter_path + ".value")), true);
+  }
+}
+
 Feeds load_value_set(const ProfileFile& file, const LocalCodes& local, Terminology& t) {
   const Reader r(file.path);
   const Feeds feeds = value_set_feeds(r, file.doc);
   const Value* compose = r.optional(file.doc, "compose");
   if (compose == nullptr) r.fail("compose", "missing");
   if (!compose->IsObject()) r.fail("compose", "expected an object");
-  if (r.optional(*compose, "exclude")) r.fail("compose.exclude", "not supported; list codes");
+  Exclusions excluded;
+  if (const Value* excludes = r.array(*compose, "exclude", "compose.exclude", false)) {
+    for (std::size_t i = 0; i < excludes->Size(); ++i) {
+      const std::string path = at("compose", "exclude", i);
+      read_codes(r, r.object_at(*excludes, i, path), path, local, t,
+                 [&](std::string key, bool is_a) {
+                   (is_a ? excluded.prefixes : excluded.exact).insert(std::move(key));
+                 });
+    }
+  }
   const Value& includes = *r.array(*compose, "include", "compose.include", true);
   auto add = [&](std::string key, bool prefix) {
     if (feeds.mask != 0) {
@@ -107,35 +202,15 @@ Feeds load_value_set(const ProfileFile& file, const LocalCodes& local, Terminolo
   };
   for (std::size_t i = 0; i < includes.Size(); ++i) {
     const std::string path = at("compose", "include", i);
-    const Value& include = r.object_at(includes, i, path);
-    if (r.optional(include, "valueSet")) r.fail(path + ".valueSet", "not supported; list codes");
-    const std::string_view system = r.string(include, "system", path + ".system");
-    const Value* concepts = r.array(include, "concept", path + ".concept", false);
-    const Value* filters = r.array(include, "filter", path + ".filter", false);
-    if (concepts == nullptr && filters == nullptr) r.fail(path, "needs concept or filter");
-    const auto local_codes = local.find(system);
-    for (std::size_t j = 0; concepts && j < concepts->Size(); ++j) {
-      const std::string concept_path = at(path, "concept", j);
-      const std::string_view code =
-          r.string(r.object_at(*concepts, j, concept_path), "code", concept_path + ".code");
-      if (local_codes != local.end() && !local_codes->second.contains(code)) {
-        r.fail(concept_path + ".code",
-               "'" + std::string(code) + "' is not in CodeSystem " + std::string(system));
+    read_codes(r, r.object_at(includes, i, path), path, local, t, [&](std::string key, bool is_a) {
+      if (!is_a) {
+        if (!excluded.excludes(key, t.is_icd_key(key))) add(std::move(key), false);
+      } else if (excluded.empty()) {
+        add(std::move(key), true);
+      } else {
+        add_is_a(key, excluded, add);
       }
-      add(key_of(t, system, code), false);
-    }
-    for (std::size_t j = 0; filters && j < filters->Size(); ++j) {
-      const std::string filter_path = at(path, "filter", j);
-      const Value& filter = r.object_at(*filters, j, filter_path);
-      if (r.string(filter, "property", filter_path + ".property") != "concept") {
-        r.fail(filter_path + ".property", "expected \"concept\"");
-      }
-      if (r.string(filter, "op", filter_path + ".op") != "is-a") {
-        r.fail(filter_path + ".op", "expected \"is-a\"");
-      }
-      if (!is_icd(system)) r.fail(filter_path, "is-a filters are supported for ICD-10-CM only");
-      add(key_of(t, system, r.string(filter, "value", filter_path + ".value")), true);
-    }
+    });
   }
   return feeds;
 }
@@ -157,9 +232,10 @@ ProfileFile read_profile(const fs::path& path, std::string& hash_input) {
   }
   if (!file.doc.IsObject()) r.fail("(root)", "expected a JSON object");
   file.type = std::string(r.string(file.doc, "resourceType", "resourceType"));
-  if (file.type != "CodeSystem" && file.type != "ValueSet" && file.type != "ConceptMap") {
-    r.fail("resourceType",
-           "unsupported '" + file.type + "' (expected CodeSystem, ValueSet or ConceptMap)");
+  if (file.type != "CodeSystem" && file.type != "ValueSet" && file.type != "ConceptMap" &&
+      file.type != "NamingSystem") {
+    r.fail("resourceType", "unsupported '" + file.type +
+                               "' (expected CodeSystem, ValueSet, ConceptMap or NamingSystem)");
   }
   return file;
 }
@@ -186,12 +262,19 @@ std::shared_ptr<const Terminology> load_terminology(const fs::path& folder) {
   std::map<std::string, fs::path, std::less<>> urls;
   for (const auto& path : paths) {
     files.push_back(read_profile(path, hash_input));
+    if (files.back().type == "NamingSystem") continue;  // R4 NamingSystem has no url
     const std::string_view url = Reader(path).string(files.back().doc, "url", "url");
     const auto [it, inserted] = urls.emplace(url, path);
     if (!inserted) Reader(path).fail("url", "duplicate of " + it->second.filename().string());
   }
 
   auto terminology = std::make_shared<Terminology>();
+  // Aliases first: every later file may name a system by any of its ids.
+  std::vector<std::pair<fs::path, const Value*>> naming_systems;
+  for (const auto& file : files) {
+    if (file.type == "NamingSystem") naming_systems.emplace_back(file.path, &file.doc);
+  }
+  profiles::load_naming_systems(naming_systems, *terminology);
   LocalCodes local;  // CodeSystems first, so ValueSets can be checked against them
   for (const auto& file : files) {
     if (file.type == "CodeSystem") {

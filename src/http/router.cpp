@@ -39,6 +39,9 @@ Route route(std::string_view method, std::string_view target) {
   if (path == "/readyz") return by_method(method, "GET", RouteKind::ready);
   if (path == "/metrics") return by_method(method, "GET", RouteKind::metrics);
   if (path == kPrefix) return by_method(method, "GET", RouteKind::discovery);
+  if (path == "/criteria" || path.starts_with("/criteria/")) {
+    return by_method(method, "GET", RouteKind::evidence);
+  }
   if (path == "/console" || path.starts_with("/console/")) {
     if (method == "GET" || method == "POST") return make(RouteKind::console, "GET, POST, OPTIONS");
     if (method == "OPTIONS") return make(RouteKind::preflight, "GET, POST, OPTIONS");

@@ -268,6 +268,13 @@ void Session::handle_request() {
           response = error_response(make_error(ErrorCode::not_found, "", "metrics are off"));
         }
         break;
+      case RouteKind::evidence:
+        if (state_->handlers.evidence) {
+          response = state_->handlers.evidence(request.target(), request[bhttp::field::accept]);
+        } else {
+          response = error_response(make_error(ErrorCode::not_found, "", "no evidence pages"));
+        }
+        break;
       case RouteKind::discovery:
         if (const auto& authenticate = state_->handlers.authenticate) {
           auto who = authenticate(RouteKind::discovery, {}, request[bhttp::field::authorization]);

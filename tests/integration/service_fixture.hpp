@@ -43,6 +43,7 @@ struct ServiceExtras {
   std::shared_ptr<auth::Verifier> verifier;
   std::string public_base_url = "http://127.0.0.1";
   bool audit = true;  // false: no store wired (what bench (b) measures)
+  std::function<std::chrono::system_clock::time_point()> clock{};  // empty: the system clock
 };
 
 class ServiceUnderTest {
@@ -61,6 +62,7 @@ class ServiceUnderTest {
     if (extras.audit) wiring.store = store_;
     wiring.verifier = std::move(extras.verifier);
     wiring.public_base_url = std::move(extras.public_base_url);
+    if (extras.clock) wiring.clock = std::move(extras.clock);
     wiring.drain = [this] { ++drained_; };
     server_ =
         std::make_unique<http::Server>(std::move(options), app::make_handlers(std::move(wiring)));

@@ -127,6 +127,7 @@ inline void check_filters(audit::Store& store) {
 inline void check_round_trip(audit::Store& store) {
   auto first = sample_consult(1);
   auto second = sample_consult(2, 0);
+  second.repeat_of = first.consult_id;
   REQUIRE(store.record_consults({first, second}));
   auto found = store.find_consults({});
   REQUIRE(found);
@@ -159,6 +160,8 @@ inline void check_round_trip(audit::Store& store) {
   CHECK(back.knowledge_version == first.knowledge_version);
   CHECK(back.service_version == first.service_version);
   CHECK(back.latency_ms == first.latency_ms);
+  CHECK(back.repeat_of.empty());
+  CHECK((*found)[1].repeat_of == first.consult_id);
   CHECK((*found)[1].pama_rating == "no-criteria-apply");
   CHECK((*found)[1].variant == 0);
 

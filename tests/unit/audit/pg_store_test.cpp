@@ -35,7 +35,7 @@ TEST_SUITE("audit") {
     auto store = open_store(pg_config(db->url()));
     vcf_cds::testing::check_round_trip(*store);
     CHECK(store->health().backend == "postgresql");
-    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "1");
+    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "2");
   }
 
   TEST_CASE("pg store: 8 threads x 50 consults -> all committed in fewer transactions") {

@@ -71,7 +71,7 @@ TEST_SUITE("audit") {
     vcf_cds::testing::check_unknown_card(*store);
   }
 
-  TEST_CASE("sqlite store: new file -> WAL mode, owner-only, schema version 1 recorded") {
+  TEST_CASE("sqlite store: new file -> WAL mode, owner-only, schema versions 1 and 2 recorded") {
     TempDir dir;
     { auto store = open_store(config_for(dir)); }
     CHECK(raw_sql(dir, "PRAGMA journal_mode") == "wal|");
@@ -81,8 +81,9 @@ TEST_SUITE("audit") {
       return std::filesystem::status(dir.path() / "data" / name).permissions() & perms::all;
     };
     CHECK(mode("audit.sqlite3") == (perms::owner_read | perms::owner_write));
-    CHECK(raw_sql(dir, "SELECT version, description FROM audit_schema_version") ==
-          "1|consults, feedback and the chain head|");
+    CHECK(raw_sql(dir, "SELECT version, description FROM audit_schema_version ORDER BY version") ==
+          "1|consults, feedback and the chain head|"
+          "2|consults: repeat_of, the earlier consult an order-sign repeat joins|");
     // Reopening applies nothing twice and keeps the records.
     {
       auto store = open_store(config_for(dir));
@@ -91,7 +92,7 @@ TEST_SUITE("audit") {
     }
     auto store = open_store(config_for(dir));
     CHECK(store->find_consults({})->size() == 1);
-    CHECK(raw_sql(dir, "SELECT COUNT(*) FROM audit_schema_version") == "1|");
+    CHECK(raw_sql(dir, "SELECT COUNT(*) FROM audit_schema_version") == "2|");
   }
 
   TEST_CASE("sqlite store: WAL past the checkpoint size -> copied by the thread, WAL bounded") {

@@ -41,6 +41,8 @@ TEST_SUITE("console") {
         const auto& m = model.rows[i];
         CAPTURE(m.name);
         CHECK(std::string(row["name"].GetString()) == m.name);
+        CHECK(std::string(row["evidenceUrl"].GetString()) ==
+              criteria::evidence_path(model.number, m.name));
         CHECK(std::string(row["category"].GetString()) == criteria::to_string(m.category));
         CHECK(row["disagreement"].GetBool() == m.disagreement);
         CHECK(row["rating"].GetInt() == m.rating);

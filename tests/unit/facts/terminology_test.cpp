@@ -77,14 +77,14 @@ TEST_SUITE("facts") {
   }
 
   TEST_CASE("load_terminology: code added to a ValueSet copy -> extracted fact changes") {
-    // M54.2 (cervicalgia) is not back pain in the committed profiles.
+    // M62.830 (muscle spasm of back) is not back pain in the committed profiles.
     const Scenario scenario("symptoms", "neither");
     TempDir dir;
     copy_profiles(dir);
     const auto before = load_terminology(dir.path());
     rapidjson::Document request_doc;
     request_doc.Parse(R"({"resourceType":"Condition","id":"c9","code":{"coding":[
-        {"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"M54.2"}]}})");
+        {"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"M62.830"}]}})");
     auto request = scenario.request();
     request.data.conditions.push_back(&request_doc);
     CHECK(extract(*before, request, scenario.rated(), kToday).symptomatic == Tri::unknown);
@@ -92,7 +92,7 @@ TEST_SUITE("facts") {
     edit(dir, "ValueSet-back-pain.json", [](rapidjson::Document& doc) {
       auto& allocator = doc.GetAllocator();
       rapidjson::Value concept_value(rapidjson::kObjectType);
-      concept_value.AddMember("code", "M54.2", allocator);
+      concept_value.AddMember("code", "M62.830", allocator);
       doc["compose"]["include"][1]["concept"].PushBack(concept_value, allocator);
     });
     const auto after = load_terminology(dir.path());
@@ -146,6 +146,8 @@ TEST_SUITE("facts") {
          "resourceType: missing"},
         {"unknown resourceType", "ValueSet-vcf.json", set_string("resourceType", "Patient"),
          "resourceType: unsupported 'Patient'"},
+        {"a CodeSystem needs a url (only NamingSystem has none)", "NamingSystem-cpt.json",
+         [](rapidjson::Document& d) { d["resourceType"].SetString("CodeSystem"); }, "url: missing"},
         {"missing url", "ValueSet-malignancy.json", remove("url"), "url: missing"},
         {"duplicate url", "ValueSet-vcf.json",
          set_string("url", "https://vcf-cds.example.org/fhir/ValueSet/malignancy"),
@@ -162,12 +164,62 @@ TEST_SUITE("facts") {
         {"missing include", "ValueSet-asymptomatic.json",
          [](rapidjson::Document& d) { d["compose"].RemoveMember("include"); },
          "compose.include: missing"},
-        {"exclude", "ValueSet-asymptomatic.json",
+        {"empty exclude", "ValueSet-asymptomatic.json",
          [](rapidjson::Document& d) {
            d["compose"].AddMember("exclude", rapidjson::Value(rapidjson::kArrayType),
                                   d.GetAllocator());
          },
-         "compose.exclude: not supported"},
+         "compose.exclude: expected a non-empty array"},
+        {"exclude of a value set", "ValueSet-malignancy.json",
+         [](rapidjson::Document& d) {
+           d["compose"]["exclude"][0].AddMember("valueSet", "urn:x", d.GetAllocator());
+         },
+         "compose.exclude[0].valueSet: not supported"},
+        {"exclude is-a on SNOMED", "ValueSet-malignancy.json",
+         [](rapidjson::Document& d) {
+           d["compose"]["exclude"][0]["system"].SetString("http://snomed.info/sct");
+         },
+         "compose.exclude[0].filter[0]: is-a filters are supported for ICD-10-CM only"},
+        {"exclude without code", "ValueSet-malignancy.json",
+         [](rapidjson::Document& d) {
+           d["compose"]["exclude"][0]["concept"][0].RemoveMember("code");
+         },
+         "compose.exclude[0].concept[0].code: missing"},
+        {"NamingSystem without uniqueId", "NamingSystem-cpt.json", remove("uniqueId"),
+         "uniqueId: missing"},
+        {"NamingSystem uniqueId unknown type", "NamingSystem-snomed-ct.json",
+         [](rapidjson::Document& d) { d["uniqueId"][1]["type"].SetString("isbn"); },
+         "uniqueId[1].type: unknown type 'isbn'"},
+        {"NamingSystem uniqueId without value", "NamingSystem-loinc.json",
+         [](rapidjson::Document& d) { d["uniqueId"][1].RemoveMember("value"); },
+         "uniqueId[1].value: missing"},
+        {"NamingSystem bad OID", "NamingSystem-icd-10-cm.json",
+         [](rapidjson::Document& d) { d["uniqueId"][1]["value"].SetString("2.16.840..1"); },
+         "uniqueId[1].value: not an OID"},
+        {"NamingSystem without uri", "NamingSystem-loinc.json",
+         [](rapidjson::Document& d) { d["uniqueId"][0]["type"].SetString("oid"); },
+         "uniqueId: no entry of type uri"},
+        {"NamingSystem unknown kind", "NamingSystem-cpt.json",
+         [](rapidjson::Document& d) { d["kind"].SetString("codes"); },
+         "kind: unknown kind 'codes'"},
+        {"NamingSystem without kind", "NamingSystem-cpt.json", remove("kind"), "kind: missing"},
+        {"read-as without valueUri", "NamingSystem-icd-10.json",
+         [](rapidjson::Document& d) { d["extension"][0].RemoveMember("valueUri"); },
+         "extension[0].valueUri: missing"},
+        // Files load in name order: SNOMED CT's NamingSystem finds its OID taken by CPT's.
+        {"one alias for two systems", "NamingSystem-cpt.json",
+         [](rapidjson::Document& d) {
+           d["uniqueId"][1]["value"].SetString("2.16.840.1.113883.6.96");
+         },
+         "NamingSystem-snomed-ct.json: uniqueId[1].value: 'urn:oid:2.16.840.1.113883.6.96' already "
+         "names http://www.ama-assn.org/go/cpt"},
+        {"an alias that is another system's URI", "NamingSystem-cpt.json",
+         [](rapidjson::Document& d) {
+           d["uniqueId"][1]["type"].SetString("uri");
+           d["uniqueId"][1]["value"].SetString("http://loinc.org");
+         },
+         "NamingSystem-loinc.json: uniqueId: 'http://loinc.org' already names "
+         "http://www.ama-assn.org/go/cpt"},
         {"missing system", "ValueSet-asymptomatic.json",
          [](rapidjson::Document& d) { d["compose"]["include"][0].RemoveMember("system"); },
          "compose.include[0].system: missing"},

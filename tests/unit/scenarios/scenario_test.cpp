@@ -194,4 +194,7 @@ TEST_SUITE("scenarios") {
   TEST_CASE("scenarios: unknown facts -> headline, assumptions and the questions the card asks") {
     run_file("clarifications.json");
   }
+  TEST_CASE("scenarios: real-world coding (OIDs, specific SNOMED CT, pain codes, skin cancer)") {
+    run_file("real-records.json");
+  }
 }
