@@ -137,7 +137,7 @@ function decisionPanel(result) {
     items.push(el('dt', {}, 'Variant'), el('dd', { class: 'decision-variant', 'data-variant': d.headline.variant },
       `${d.headline.variant} — ${d.headline.text}`));
     items.push(el('dt', {}, 'Rating'), el('dd', {}, categoryBadge(d.headline.category), ` ${d.headline.rating}/9 for ${d.headline.procedure}`));
-    items.push(el('dt', {}, 'Firm'), el('dd', {}, d.firm ? 'Yes: every candidate rates the order the same' : 'No'));
+    items.push(el('dt', {}, 'Firm'), el('dd', {}, d.firm ? 'Yes: every way of filling in the undocumented facts rates the order the same' : 'No'));
   } else {
     items.push(el('dt', {}, 'Outcome'), el('dd', {}, d.outcome === 'no-criteria-apply'
       ? 'No variant matches: advanced imaging gets the PAMA rating "no-criteria-apply" and no card.'

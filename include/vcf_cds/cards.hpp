@@ -24,6 +24,11 @@ class CardText;  // loaded cards/templates/: immutable once loaded
 // Start-up boundary: throws TemplateError (std::runtime_error) naming the file and field.
 std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& folder);
 
+// Start-up: every reason a clarification suggestion adds to an order must be read back by the
+// facts stage as the fact it answers (the fact's ValueSet holds it); throws TemplateError naming
+// the card-text field otherwise.
+void check_clarifications(const CardText& text, const facts::Terminology& terminology);
+
 // The card parts that depend only on a row and the card text, built once per knowledge load
 // (cards/prepared_rows.hpp). Keeps both alive.
 class PreparedRows;

@@ -108,12 +108,27 @@ struct VariantMatch {
   const ProcedureRow* row = nullptr;
 };
 
-// What the service had to assume about an undocumented fact to reach the headline.
-// Only symptoms are three-valued (CONTRACT §3), so `fact` is "symptomatic" for now; the key is
-// what card text (cards/) and audit records use.
+// The three-valued facts (CONTRACT §3): records rarely code them, so with no record either way
+// they are unknown and decide() fills them in every way. Keys as in card text and audit records.
+enum class OpenFact : std::uint8_t { symptomatic, edema_or_cleft, worsening_pain };
+inline constexpr std::size_t kOpenFactCount = 3;
+std::string_view to_string(OpenFact fact);  // "symptomatic", "edema_or_cleft", "worsening_pain"
+
+// One way of filling in the three-valued facts: the documented value where there is one.
+// Worsening pain is pain (§7), so no world has worsening pain without symptoms.
+struct World {
+  bool symptomatic = false;
+  bool edema_or_cleft = false;
+  bool worsening_pain = false;
+
+  bool value(OpenFact fact) const;
+};
+
+// What a variant needed an unknown fact to be: `fact` (to_string(OpenFact)) assumed present or
+// absent. Card text (cards/) and audit records key their wording by "<fact>:<true|false>".
 struct Assumption {
-  std::string fact;              // "symptomatic"
-  bool assumed_present = false;  // assumed symptomatic (true) or asymptomatic (false)
+  std::string fact;
+  bool assumed_present = false;
 };
 
 // "If <fact> were documented, the order would fall in <variant> and rate differently."
@@ -123,6 +138,16 @@ struct IfPresent {
   VariantMatch match;
 };
 
+// A question the card asks (CONTRACT §5, Clarification): documenting the unknown `fact` as
+// present (or absent) makes `result` the headline; `result.variant` is null when no variant
+// would apply. One per answer, for each unknown fact on which the category depends.
+struct Clarification {
+  std::string fact;  // to_string(OpenFact)
+  bool present = false;
+  VariantMatch result;
+  bool firm = false;                   // once answered, every remaining world rates the same
+  std::vector<Assumption> conditions;  // unless firm: what `result` still assumes of the rest
+};
 enum class Outcome : std::uint8_t {
   not_applicable,     // neither spine imaging nor a VCF treatment: nothing to say
   no_criteria_apply,  // advanced imaging with no matching variant: PAMA rating only, no card
@@ -133,12 +158,21 @@ struct Decision {
   Outcome outcome = Outcome::not_applicable;
   facts::OrderedProcedure procedure;
   facts::ClinicalFacts facts;
-  VariantMatch headline;                     // set when rated
-  std::vector<VariantMatch> candidates;      // every matching variant, priority order
-  bool firm = false;                         // every candidate rates the order the same
-  std::vector<Assumption> assumptions;       // undocumented facts the headline relied on
+  // Variants whose rows include the order and that match in some world (some way of filling in
+  // the unknown facts), in priority order; the headline is the first.
+  VariantMatch headline;                 // set when rated
+  std::vector<VariantMatch> candidates;  // priority order
+  // §3: every world has a matching variant, and the highest-priority variant of each world
+  // rates the order the same.
+  bool firm = false;
+  std::vector<Assumption> assumptions;       // unknown facts the headline needed, one value each
   std::vector<VariantMatch> other_variants;  // candidates whose rating differs from the headline
-  std::vector<IfPresent> if_present;         // absent facts that would change the rating
+  // Absent two-valued facts (and explicitly absent three-valued ones) that, were they present,
+  // would move the order to another variant with another rating: named in the detail only.
+  std::vector<IfPresent> if_present;
+  // Unknown facts whose value changes the category (or leaves no variant), one entry per answer
+  // in OpenFact order, present first; empty when nothing is worth asking.
+  std::vector<Clarification> clarifications;
   // No explanation member: facts::explain(facts) builds that line where it is shown (console),
   // not on every service call, where nobody read it (issue #8).
 };
@@ -146,8 +180,8 @@ struct Decision {
 // The fixed order in which variants win the headline (CONTRACT §3): 2, 4, 3, 1, 9, 7, 6, 8, 5.
 std::span<const int> variant_priority();
 
-// Does `number` match the facts, with `symptomatic` resolved to a definite value?
-bool variant_matches(int number, const facts::ClinicalFacts& facts, bool symptomatic);
+// Does `number` match the facts, with the three-valued facts taken from `world`?
+bool variant_matches(int number, const facts::ClinicalFacts& facts, const World& world);
 
 Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
                 facts::ClinicalFacts facts);

@@ -35,8 +35,12 @@ enum class FactKind : std::uint8_t {
   deformity_or_pulmonary,
   edema_or_cleft,
   worsening_pain,
+  // Explicit absence of the two facts above (a reason code, or a finding recorded false); the
+  // same role that `asymptomatic` plays for back pain.
+  edema_or_cleft_absent,
+  worsening_pain_absent,
 };
-inline constexpr std::size_t kFactKindCount = 12;
+inline constexpr std::size_t kFactKindCount = 14;
 std::string_view to_string(FactKind kind);  // "vcf", "osteoporotic", ...
 // Human wording for cards and audit, e.g. "history of malignancy".
 std::string_view describe(FactKind kind);
@@ -81,13 +85,15 @@ struct ClinicalFacts {
   bool osteoporotic = false;
   bool pathological = false;
   bool malignancy = false;         // any status except entered-in-error/refuted
-  Tri symptomatic = Tri::unknown;  // pain present > asymptomatic > unknown
+  Tri symptomatic = Tri::unknown;  // pain (or worsening pain) > asymptomatic > unknown
   bool new_back_pain = false;
   bool prior_augmentation = false;
   bool prior_spine_surgery = false;
   bool deformity_or_pulmonary = false;
-  bool edema_or_cleft = false;
-  bool worsening_pain = false;
+  // Three-valued (CONTRACT §3): present on a record of the finding, absent on an explicit
+  // record of its absence, else unknown; a present record wins over an absent one.
+  Tri edema_or_cleft = Tri::unknown;
+  Tri worsening_pain = Tri::unknown;
   Region vcf_region = Region::none;  // from the VCF's ICD-10-CM site or bodySite, for suggestions
 
   const std::vector<Evidence>& of(FactKind kind) const {
@@ -149,6 +155,11 @@ struct CodeInfo {
 };
 CodeInfo describe_code(const Terminology& terminology, std::string_view system,
                        std::string_view code);
+
+// Whether (system, code) is in a ValueSet feeding `kind`, i.e. whether a record carrying it is
+// read as that fact (used to check the codes a card offers to document a fact).
+bool codes_fact(const Terminology& terminology, FactKind kind, std::string_view system,
+                std::string_view code);
 
 // The project CodeSystem's override reasons (concepts with property group = override-reason), in
 // file order, each with the CodeSystem url as system.

@@ -40,6 +40,8 @@ std::string facts_json(const facts::ClinicalFacts& f,
     w.Int(*f.age_years);
   }
   key_str(w, "symptomatic", tri(f.symptomatic));
+  key_str(w, "edemaOrCleft", tri(f.edema_or_cleft));
+  key_str(w, "worseningPain", tri(f.worsening_pain));
   const std::pair<const char*, bool> flags[] = {
       {"vcf", f.vcf},
       {"vcfNew", f.vcf_new},
@@ -50,8 +52,6 @@ std::string facts_json(const facts::ClinicalFacts& f,
       {"priorAugmentation", f.prior_augmentation},
       {"priorSpineSurgery", f.prior_spine_surgery},
       {"deformityOrPulmonary", f.deformity_or_pulmonary},
-      {"edemaOrCleft", f.edema_or_cleft},
-      {"worseningPain", f.worsening_pain},
   };
   for (const auto& [name, value] : flags) {
     w.Key(name);
@@ -150,6 +150,23 @@ std::string assumptions_json(const criteria::Decision& d) {
     key_str(w, "fact", alt.fact);
     w.Key("would");
     write_match(w, alt.match);
+    w.EndObject();
+  }
+  w.EndArray();
+  // The questions the card asked: each answer and the variant it would give (null: none).
+  w.Key("clarifications");
+  w.StartArray();
+  for (const auto& q : d.clarifications) {
+    w.StartObject();
+    key_str(w, "fact", q.fact);
+    w.Key("present");
+    w.Bool(q.present);
+    w.Key("would");
+    if (q.result.variant != nullptr) {
+      write_match(w, q.result);
+    } else {
+      w.Null();
+    }
     w.EndObject();
   }
   w.EndArray();

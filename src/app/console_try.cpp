@@ -143,8 +143,8 @@ void write_facts(JsonWriter& w, const facts::ClinicalFacts& f) {
   key_bool(w, "priorAugmentation", f.prior_augmentation);
   key_bool(w, "priorSpineSurgery", f.prior_spine_surgery);
   key_bool(w, "deformityOrPulmonary", f.deformity_or_pulmonary);
-  key_bool(w, "edemaOrCleft", f.edema_or_cleft);
-  key_bool(w, "worseningPain", f.worsening_pain);
+  key_str(w, "edemaOrCleft", kTri[static_cast<std::size_t>(f.edema_or_cleft)]);
+  key_str(w, "worseningPain", kTri[static_cast<std::size_t>(f.worsening_pain)]);
   key_bool(w, "pediatric", f.pediatric);
   w.EndObject();
 }
@@ -207,6 +207,22 @@ std::string decision_json(const criteria::Decision& d, const cards::ConsultIds& 
     key_str(w, "text", cards::CardText::word(text.facts, p.fact));
     w.Key("match");
     write_match(w, p.match);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("clarifications");
+  w.StartArray();
+  for (const auto& q : d.clarifications) {
+    w.StartObject();
+    key_str(w, "fact", q.fact);
+    key_bool(w, "present", q.present);
+    w.Key("result");
+    if (q.result.variant != nullptr) {
+      write_match(w, q.result);
+    } else {
+      w.Null();
+    }
+    key_bool(w, "firm", q.firm);
     w.EndObject();
   }
   w.EndArray();

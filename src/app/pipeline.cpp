@@ -36,6 +36,7 @@ Knowledge load_knowledge(const std::filesystem::path& criteria_file,
       std::make_shared<const criteria::KnowledgeBase>(criteria::load_knowledge_base(criteria_file));
   knowledge.terminology = facts::load_terminology(profiles_folder);
   knowledge.card_text = cards::load_card_text(card_text_folder);
+  cards::check_clarifications(*knowledge.card_text, *knowledge.terminology);
   knowledge.card_rows = cards::prepare_rows(knowledge.criteria, knowledge.card_text);
   // Criteria first (what the version always was), then what else changes a card or a rating.
   knowledge.version = knowledge.criteria->version +

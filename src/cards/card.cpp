@@ -6,6 +6,7 @@
 
 #include "cards/alternatives.hpp"
 #include "cards/card_text.hpp"
+#include "cards/clarify.hpp"
 #include "cards/detail.hpp"
 #include "cards/json_writer.hpp"
 #include "cards/prepared_rows.hpp"
@@ -95,7 +96,9 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
   for (const auto& a : alternatives) {
     if (offered(a) && (best == nullptr || ranks_before(a, *best, d))) best = &a;
   }
-  if (best == nullptr) return;
+  // A question updates the order: it needs the order's id.
+  const bool asks = !d.clarifications.empty() && is_order_reference(ref);
+  if (best == nullptr && !asks) return;
   const auto phase = d.headline.variant->phase;
   w.Key("suggestions");
   w.StartArray();
@@ -154,6 +157,7 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
     w.EndArray();
     w.EndObject();
   }
+  if (asks) write_clarifications(w, in, order, d, ids);  // the same at-most-one choice
   w.EndArray();
   key_str(w, "selectionBehavior", "at-most-one");
 }
@@ -250,9 +254,11 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
   key_str(w, "type", "absolute");
   w.EndObject();
   w.EndArray();
-  if (d.headline.row->category != Category::usually_appropriate) {
-    write_suggestions(w, in, order, d, alternatives, ids);
-  }
+  // Alternatives only for an order that is not Usually appropriate; questions for any.
+  static const std::vector<Alternative> kNone;
+  write_suggestions(
+      w, in, order, d,
+      d.headline.row->category != Category::usually_appropriate ? alternatives : kNone, ids);
   w.Key("overrideReasons");
   w.StartArray();
   const std::string system = in.settings.canonical_base + "/CodeSystem/vcf-cds";

@@ -2,6 +2,7 @@
 #include "cards/card_text.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "common/json_file.hpp"
 
@@ -55,6 +56,30 @@ struct Reader {
     return out;
   }
 };
+
+// "<fact>:<true|false>" for every three-valued fact: the keys of assumptions and clarifications.
+constexpr std::array<const char*, 6> kOpenFactKeys = {
+    "symptomatic:true",     "symptomatic:false",   "edema_or_cleft:true",
+    "edema_or_cleft:false", "worsening_pain:true", "worsening_pain:false"};
+
+std::map<std::string, ClarificationText, std::less<>> read_clarifications(const Reader& r) {
+  const auto& object = r.member(r.root, "clarifications", {});
+  if (!object.IsObject()) r.fail("clarifications", "must be an object");
+  std::map<std::string, ClarificationText, std::less<>> out;
+  for (const char* key : kOpenFactKeys) {
+    const std::string path = std::string("clarifications.") + key + ".";
+    const auto& entry = r.member(object, key, "clarifications.");
+    if (!entry.IsObject()) r.fail(path.substr(0, path.size() - 1), "must be an object");
+    const auto& reason = r.member(entry, "reason", path);
+    if (!reason.IsObject()) r.fail(path + "reason", "must be a Coding object");
+    out.emplace(key,
+                ClarificationText{r.text(entry, "answer", path), r.text(entry, "condition", path),
+                                  facts::Coding{r.text(reason, "system", path + "reason."),
+                                                r.text(reason, "code", path + "reason."),
+                                                r.text(reason, "display", path + "reason.")}});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -114,6 +139,8 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
   text->delete_paired_description = r.templ("deletePairedDescription");
   text->create_description = r.templ("createDescription");
   text->update_description = r.templ("updateDescription");
+  text->clarification_label = r.templ("clarificationLabel");
+  text->clarification_description = r.templ("clarificationDescription");
   text->pubmed_url = r.templ("pubmedUrl");
   text->older_sources = r.templ("olderSources");
   const auto& source = r.member(doc, "source", {});
@@ -123,7 +150,9 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
       r.map("indicator", {"Usually appropriate", "May be appropriate", "Usually not appropriate"});
   text->regions = r.map("regions", {"cervical", "thoracic", "lumbar", "whole_body"});
   text->facts = r.map("facts", {"vcf", "malignancy", "back_pain", "multiple_vcfs"});
-  text->assumptions = r.map("assumptions", {"symptomatic:true", "symptomatic:false"});
+  text->assumptions = r.map("assumptions", {kOpenFactKeys[0], kOpenFactKeys[1], kOpenFactKeys[2],
+                                            kOpenFactKeys[3], kOpenFactKeys[4], kOpenFactKeys[5]});
+  text->clarifications = read_clarifications(r);
   text->rrl_meaning = r.map("rrlMeaning", {"O", "☢", "Varies", "N/A"});
   text->population = r.map("population", {"adult", "pediatric"});
   text->alternative_not_orderable = r.text(doc, "alternativeNotOrderable");

@@ -17,6 +17,13 @@ struct OverrideReason {
   std::string display;
 };
 
+// One answer to a clarification question (CONTRACT §5), keyed "<fact>:<true|false>".
+struct ClarificationText {
+  std::string answer;     // the label's lead, e.g. "Back pain from the fracture"
+  std::string condition;  // "if …" wording when another answer's rating still assumes this one
+  facts::Coding reason;   // the reasonCode the suggestion adds to the draft order
+};
+
 class CardText {
  public:
   Template summary;
@@ -29,6 +36,8 @@ class CardText {
   Template delete_paired_description;  // the 62284 injection paired with CT myelography
   Template create_description;
   Template update_description;
+  Template clarification_label;
+  Template clarification_description;
   Template pubmed_url;
   Template older_sources;  // after a fact's newest sources: how many more records it has
   std::string source_label;
@@ -37,6 +46,7 @@ class CardText {
   std::map<std::string, std::string, std::less<>> regions;      // by facts::to_string(Region)
   std::map<std::string, std::string, std::less<>> facts;        // by fact key
   std::map<std::string, std::string, std::less<>> assumptions;  // "symptomatic:true"
+  std::map<std::string, ClarificationText, std::less<>> clarifications;  // "symptomatic:true"
   std::map<std::string, std::string, std::less<>> rrl_meaning;  // "O", "☢", "Varies", "N/A"
   std::map<std::string, std::string, std::less<>> population;   // "adult", "pediatric"
   std::map<std::string, std::string, std::less<>> situations;   // by variant number, "1".."9"

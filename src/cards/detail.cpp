@@ -224,10 +224,17 @@ void render_detail(const CardText& text, const Decision& decision,
     item.set_ref("fact", CardText::word(text.facts, alternative.fact));
     add_row_fields(item, alternative.match);
   }
-  bool changes = false;
-  for (const auto& other : decision.other_variants) changes = changes || changes_category(other);
+  // A firm answer has nothing to change it: its other candidates never top a way of reading the
+  // record. Otherwise a question the card asks (clarifications) or a differing candidate shows
+  // what was assumed.
+  bool other_changes = false;
+  for (const auto& other : decision.other_variants) {
+    other_changes = other_changes || changes_category(other);
+  }
+  const bool changes = !decision.firm && (other_changes || !decision.clarifications.empty());
   data.set("changes", changes);
-  if (changes) {
+  data.set("asks", changes && !decision.clarifications.empty());
+  if (changes && other_changes) {
     auto& section = data.add("otherVariants");
     for (const auto& other : decision.other_variants) {
       if (!changes_category(other)) continue;

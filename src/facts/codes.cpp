@@ -82,7 +82,9 @@ constexpr std::array<std::string_view, kFactKindCount> kFactKindNames = {"vcf",
                                                                          "prior_spine_surgery",
                                                                          "deformity_or_pulmonary",
                                                                          "edema_or_cleft",
-                                                                         "worsening_pain"};
+                                                                         "worsening_pain",
+                                                                         "edema_or_cleft_absent",
+                                                                         "worsening_pain_absent"};
 
 }  // namespace
 

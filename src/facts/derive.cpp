@@ -35,6 +35,13 @@ bool is_new(const ClinicalFacts& f, std::initializer_list<FactKind> kinds,
   return !newest || *newest >= today - options.new_window;
 }
 
+// CONTRACT §3: present on a current record of the finding, absent on a current record of its
+// absence, unknown with neither. A present record wins, as pain wins over asymptomatic (§7).
+Tri three_valued(const ClinicalFacts& f, FactKind present, FactKind absent) {
+  if (any_current(f, present)) return Tri::present;
+  return any_current(f, absent) ? Tri::absent : Tri::unknown;
+}
+
 std::pair<std::string_view, std::string_view> split_key(std::string_view key) {
   const auto at = key.find('@');
   if (at == std::string_view::npos) return {key, {}};
@@ -83,9 +90,9 @@ void derive(ClinicalFacts& f, std::chrono::sys_days today, const Options& option
   f.pathological = any_current(f, FactKind::pathological_vcf) ||
                    (f.vcf && any_record(f, FactKind::bone_malignancy));
   f.malignancy = any_record(f, FactKind::malignancy);
-  f.worsening_pain = any_current(f, FactKind::worsening_pain);
+  f.worsening_pain = three_valued(f, FactKind::worsening_pain, FactKind::worsening_pain_absent);
   // §7: a pain record and an asymptomatic record together: pain wins; worsening pain is pain.
-  const bool pain = any_current(f, FactKind::back_pain) || f.worsening_pain;
+  const bool pain = any_current(f, FactKind::back_pain) || f.worsening_pain == Tri::present;
   if (pain) {
     f.symptomatic = Tri::present;
   } else if (any_current(f, FactKind::asymptomatic)) {
@@ -93,12 +100,14 @@ void derive(ClinicalFacts& f, std::chrono::sys_days today, const Options& option
   } else {
     f.symptomatic = Tri::unknown;
   }
+  // Without symptoms there is no pain to worsen.
+  if (f.symptomatic == Tri::absent) f.worsening_pain = Tri::absent;
   f.new_back_pain =
       pain && is_new(f, {FactKind::back_pain, FactKind::worsening_pain}, today, options);
   f.prior_augmentation = any_record(f, FactKind::prior_augmentation);
   f.prior_spine_surgery = any_record(f, FactKind::prior_spine_surgery);
   f.deformity_or_pulmonary = any_current(f, FactKind::deformity_or_pulmonary);
-  f.edema_or_cleft = any_current(f, FactKind::edema_or_cleft);
+  f.edema_or_cleft = three_valued(f, FactKind::edema_or_cleft, FactKind::edema_or_cleft_absent);
 }
 
 }  // namespace vcf_cds::facts

@@ -22,6 +22,8 @@ constexpr std::array<std::string_view, kFactKindCount> kDescriptions = {
     "deformity or pulmonary dysfunction",
     "bone marrow edema or intravertebral cleft",
     "worsening pain",
+    "no bone marrow edema or intravertebral cleft",
+    "pain not worsening",
 };
 
 // "Condition/c1 M80.08XA, 2026-11-01" (", history" when not current).

@@ -51,6 +51,19 @@ std::optional<sys_days> first_date(
   return std::nullopt;
 }
 
+// What a finding recorded as false says: the explicit absence of the three-valued findings
+// (CONTRACT §3). A negated VCF, pain or any other code says nothing.
+KindMask negated_kinds(KindMask mask) {
+  KindMask out = 0;
+  if ((mask & kind_bit(FactKind::edema_or_cleft)) != 0) {
+    out |= kind_bit(FactKind::edema_or_cleft_absent);
+  }
+  if ((mask & kind_bit(FactKind::worsening_pain)) != 0) {
+    out |= kind_bit(FactKind::worsening_pain_absent);
+  }
+  return out;
+}
+
 class Collector {
  public:
   Collector(const Terminology& terminology, ClinicalFacts& facts)
@@ -76,8 +89,10 @@ class Collector {
     });
   }
 
-  // Adds one Evidence per fact kind that some coding of `concept_value` belongs to.
-  void add_concept(const Value* concept_value, const Record& record) {
+  // Adds one Evidence per fact kind that some coding of `concept_value` belongs to. A negated
+  // concept (a finding recorded as false) is evidence of the finding's absence, for the facts
+  // that have one (negated_kinds); other kinds it would feed are dropped.
+  void add_concept(const Value* concept_value, const Record& record, bool negated = false) {
     KindMask seen = 0;
     std::string icd_vcf;
     Region code_region = Region::none;
@@ -98,7 +113,8 @@ class Collector {
     json::for_each_coding(concept_value, [&](std::string_view system, std::string_view code,
                                              std::string_view display) {
       if (!terminology_.make_key(system, code, key)) return;
-      const KindMask mask = terminology_.kinds(key) & ~kAdvancedImagingBit;
+      KindMask mask = terminology_.kinds(key) & ~kAdvancedImagingBit;
+      if (negated) mask = negated_kinds(mask);
       if (mask == 0) return;
       for (std::size_t k = 0; k < kFactKindCount; ++k) {
         if ((mask & (KindMask{1} << k)) == 0 || (seen & (KindMask{1} << k)) != 0) continue;
@@ -162,10 +178,9 @@ class Collector {
         {{"effectiveDateTime", nullptr}, {"effectivePeriod", "start"}, {"issued", nullptr}});
     read_body_site(observation, record);
     // A finding coded in Observation.code with valueBoolean false records its absence.
-    const Value* negated = json::member(&observation, "valueBoolean");
-    if (negated == nullptr || !negated->IsBool() || negated->GetBool()) {
-      add_concept(json::member(&observation, "code"), record);
-    }
+    const Value* value = json::member(&observation, "valueBoolean");
+    const bool negated = value != nullptr && value->IsBool() && !value->GetBool();
+    add_concept(json::member(&observation, "code"), record, negated);
     add_concept(json::member(&observation, "valueCodeableConcept"), record);
   }
 

@@ -168,6 +168,12 @@ CodeInfo describe_code(const Terminology& terminology, std::string_view system,
   return info;
 }
 
+bool codes_fact(const Terminology& terminology, FactKind kind, std::string_view system,
+                std::string_view code) {
+  std::string key;
+  return terminology.make_key(system, code, key) && (terminology.kinds(key) & kind_bit(kind)) != 0;
+}
+
 const std::vector<Coding>& override_reasons(const Terminology& terminology) {
   return terminology.override_reasons;
 }

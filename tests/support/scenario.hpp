@@ -14,7 +14,6 @@
 
 namespace vcf_cds::testing {
 
-
 namespace app = vcf_cds::app;
 
 inline const app::Knowledge& knowledge() {
@@ -37,7 +36,8 @@ inline std::string str(const rapidjson::Value& v, const char* name) {
   return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
-inline std::vector<const rapidjson::Value*> list(const rapidjson::Value& scenario, const char* name) {
+inline std::vector<const rapidjson::Value*> list(const rapidjson::Value& scenario,
+                                                 const char* name) {
   std::vector<const rapidjson::Value*> out;
   auto it = scenario.FindMember(name);
   if (it != scenario.MemberEnd()) {
@@ -49,6 +49,11 @@ inline std::vector<const rapidjson::Value*> list(const rapidjson::Value& scenari
 struct Seen {
   std::vector<std::string> assumptions;
   std::vector<int> other_variants;
+  std::vector<int> candidates;
+  // "<fact>:<true|false>=<variant the answer gives, 0 for none>", in the decision's order.
+  std::vector<std::string> questions;
+  std::vector<bool> questions_firm;  // per question: the answer alone settles the rating
+  bool firm = false;
 };
 
 struct Outcome {
@@ -85,7 +90,9 @@ inline Outcome run_scenario(const rapidjson::Value& scenario) {
   input.request = &request;
   input.now = parse_day(str(scenario, "today"));
   input.ensure_clinical_data = [] { return vcf_cds::Status(vcf_cds::Ok{}); };
-  input.new_uuid = [&next_id] { return "00000000-0000-4000-8000-" + std::to_string(100000000000 + next_id++); };
+  input.new_uuid = [&next_id] {
+    return "00000000-0000-4000-8000-" + std::to_string(100000000000 + next_id++);
+  };
   input.record = [&outcome](const app::ConsultOutcome& consult) {
     for (const auto& d : *consult.decisions) {
       Seen seen;
@@ -93,6 +100,13 @@ inline Outcome run_scenario(const rapidjson::Value& scenario) {
         seen.assumptions.push_back(a.fact + (a.assumed_present ? ":true" : ":false"));
       }
       for (const auto& o : d.other_variants) seen.other_variants.push_back(o.variant->number);
+      for (const auto& c : d.candidates) seen.candidates.push_back(c.variant->number);
+      for (const auto& q : d.clarifications) {
+        seen.questions.push_back(q.fact + (q.present ? ":true=" : ":false=") +
+                                 std::to_string(q.result.variant ? q.result.variant->number : 0));
+        seen.questions_firm.push_back(q.firm);
+      }
+      seen.firm = d.firm;
       outcome.by_order[d.procedure.order_ref] = seen;
     }
     return vcf_cds::Status(vcf_cds::Ok{});

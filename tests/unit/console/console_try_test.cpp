@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "app/console_fhir.hpp"
 #include "common/json_file.hpp"
@@ -107,9 +108,21 @@ TEST_SUITE("console") {
     CHECK(text(doc, "/response/cards/0/indicator") == "warning");
     const auto& suggestions = at(doc, "/response/cards/0/suggestions");
     REQUIRE(suggestions.Size() >= 1);
+    std::vector<std::string> questions;
     for (const auto& s : suggestions.GetArray()) {
-      CHECK(std::string(s["label"].GetString()).find("lumbar") != std::string::npos);
+      const std::string label = s["label"].GetString();
+      if (std::string(s["actions"][0]["type"].GetString()) == "update") {
+        questions.push_back(label);  // a clarification: asks for the unknown symptoms
+        continue;
+      }
+      CHECK(label.find("lumbar") != std::string::npos);  // an alternative
     }
+    CHECK(questions ==
+          std::vector<std::string>{"Back pain from the fracture → Usually not appropriate (3/9)",
+                                   "No symptoms from the fracture → no ACR variant applies"});
+    CHECK(text(doc, "/decision/clarifications/1/fact") == "symptomatic");
+    CHECK_FALSE(at(doc, "/decision/clarifications/1/present").GetBool());
+    CHECK(at(doc, "/decision/clarifications/1/result").IsNull());
     CHECK(at(doc, "/response/systemActions").Size() == 1);
     CHECK(text(doc, "/response/cards/0/extension/vcf-cds/order") == "ServiceRequest/console-order");
     CHECK(at(doc, "/decision/headline/variant").GetInt() == 1);

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "facts/codes.hpp"
 #include "unit/facts/facts_support.hpp"
 
 namespace {
@@ -101,7 +102,7 @@ TEST_SUITE("facts") {
     CHECK(count(f, FactKind::vcf) == 2);
     CHECK_FALSE(f.prior_augmentation);  // status is not a string: not "completed" or absent
     // valueBoolean "false" is a string, not false: the edema finding stands, undated.
-    CHECK(f.edema_or_cleft);
+    CHECK(f.edema_or_cleft == Tri::present);
     CHECK_FALSE(f.of(FactKind::edema_or_cleft)[0].date.has_value());
     CHECK_FALSE(f.pediatric);
     CHECK_FALSE(f.age_years.has_value());
@@ -112,6 +113,8 @@ TEST_SUITE("facts") {
   TEST_CASE("to_string/describe: every kind and region -> distinct words") {
     CHECK(to_string(FactKind::pathological_vcf) == "pathological_vcf");
     CHECK(to_string(FactKind::worsening_pain) == "worsening_pain");
+    CHECK(to_string(FactKind::edema_or_cleft_absent) == "edema_or_cleft_absent");
+    CHECK(fact_kind_from_string("worsening_pain_absent") == FactKind::worsening_pain_absent);
     CHECK(to_string(Region::whole_body) == "whole_body");
     CHECK(to_string(Region::none) == "none");
     CHECK(to_string(Contrast::without_and_with) == "without_and_with");

@@ -41,6 +41,27 @@ std::string pama_for(const rapidjson::Document& response, const std::string& ord
   return "";
 }
 
+// A clarification's update: the draft order as sent (the scenario's), with exactly one reason
+// added at the end and nothing else changed.
+void check_answered_order(const std::string& order, const rapidjson::Value* sent_order,
+                          const rapidjson::Value& resource) {
+  CHECK(str(resource, "resourceType") + "/" + str(resource, "id") == order);
+  REQUIRE(sent_order != nullptr);
+  const auto& sent = *sent_order;
+  REQUIRE(resource.MemberCount() == sent.MemberCount() + (sent.HasMember("reasonCode") ? 0 : 1));
+  for (const auto& m : sent.GetObject()) {
+    if (std::string(m.name.GetString()) == "reasonCode") continue;
+    REQUIRE(resource.HasMember(m.name));
+    CHECK(resource[m.name] == m.value);
+  }
+  const auto& reasons = resource["reasonCode"];
+  REQUIRE(reasons.IsArray());
+  const rapidjson::SizeType before = sent.HasMember("reasonCode") ? sent["reasonCode"].Size() : 0;
+  REQUIRE(reasons.Size() == before + 1);
+  for (rapidjson::SizeType i = 0; i < before; ++i) CHECK(reasons[i] == sent["reasonCode"][i]);
+  CHECK(reasons[before]["coding"].Size() == 1);
+}
+
 const rapidjson::Value* order_in(const rapidjson::Value& scenario, const std::string& ref) {
   for (const auto& order : scenario["orders"].GetArray()) {
     if ("ServiceRequest/" + str(order, "id") == ref) return &order;
@@ -67,11 +88,15 @@ std::string expected_pama(const rapidjson::Value& expect) {
 
 // Checks every suggestion's actions: replacements delete the order (and its paired orders)
 // before creating the alternative as a draft for the same patient; "actions" lists them exactly.
+// Clarifications (update actions) are checked as answered orders and counted in `questions`.
 void check_suggestions(const rapidjson::Value& scenario, const rapidjson::Value& card,
-                       const rapidjson::Value& expect, const std::string& order) {
+                       const rapidjson::Value& expect, const std::string& order,
+                       std::size_t& questions) {
   std::vector<std::string> wanted, offered;
   std::string recommended;
-  for (const auto& s : expect["suggestions"].GetArray()) wanted.emplace_back(s.GetString());
+  if (expect.HasMember("suggestions")) {
+    for (const auto& s : expect["suggestions"].GetArray()) wanted.emplace_back(s.GetString());
+  }
   const rapidjson::Value* source = order_in(scenario, order);
   REQUIRE(source != nullptr);
   std::size_t index = 0;
@@ -89,15 +114,23 @@ void check_suggestions(const rapidjson::Value& scenario, const rapidjson::Value&
           actions.push_back("create:" + str((*created)["code"]["coding"][0], "code"));
         }
       }
-      REQUIRE(created != nullptr);
+      if (created == nullptr) {  // a clarification: an update adding one reason, never recommended
+        ++questions;
+        const bool is_recommended = s.HasMember("isRecommended") && s["isRecommended"].GetBool();
+        CHECK_FALSE(is_recommended);
+        REQUIRE(s["actions"].Size() == 1);
+        CHECK(str(s["actions"][0], "type") == "update");
+        check_answered_order(order, source, s["actions"][0]["resource"]);
+        continue;
+      }
       CHECK(actions.back().rfind("create:", 0) == 0);  // deletes first, one create last
       if (expect.HasMember("actions")) {
         std::vector<std::string> listed;
         for (const auto& a : expect["actions"][index].GetArray())
           listed.emplace_back(a.GetString());
         CHECK(actions == listed);
-      } else {
-        CHECK(actions.front() == "delete:" + order);
+      } else if (expect.HasMember("suggestions")) {
+        CHECK(actions.front() == "delete:" + order);  // a replacement, unless listed otherwise
       }
       CHECK(str(*created, "status") == "draft");
       CHECK(str((*created)["subject"], "reference") == "Patient/p1");
@@ -122,7 +155,7 @@ void check_suggestions(const rapidjson::Value& scenario, const rapidjson::Value&
       ++index;
     }
   }
-  CHECK(offered == wanted);
+  if (expect.HasMember("suggestions")) CHECK(offered == wanted);
   if (expect.HasMember("recommended")) CHECK(recommended == str(expect, "recommended"));
 }
 
@@ -165,7 +198,22 @@ void check_expectation(const rapidjson::Value& scenario, const rapidjson::Docume
     CHECK(seen->second.other_variants == wanted);
     CHECK(listed == wanted);
   }
-  if (expect.HasMember("suggestions")) check_suggestions(scenario, *card, expect, order);
+  if (expect.HasMember("candidates")) {
+    std::vector<int> wanted;
+    for (const auto& v : expect["candidates"].GetArray()) wanted.push_back(v.GetInt());
+    CHECK(seen->second.candidates == wanted);
+  }
+  if (expect.HasMember("firm")) CHECK(seen->second.firm == expect["firm"].GetBool());
+  if (expect.HasMember("questions")) {
+    std::vector<std::string> wanted;
+    for (const auto& q : expect["questions"].GetArray()) wanted.emplace_back(q.GetString());
+    CHECK(seen->second.questions == wanted);
+  }
+  // Alternatives and clarifications share the card's at-most-one choice; only an alternative
+  // may be recommended.
+  std::size_t questions = 0;
+  check_suggestions(scenario, *card, expect, order, questions);
+  CHECK(questions == seen->second.questions.size());
   if (expect.HasMember("detailIncludes")) {
     const std::string detail = str(*card, "detail");
     for (const auto& text : expect["detailIncludes"].GetArray()) {
@@ -210,6 +258,9 @@ TEST_SUITE("scenarios") {
   TEST_CASE(
       "scenarios: suggestions -> region, copied context, paired deletes, ties, add or replace") {
     run_file("suggestions.json");
+  }
+  TEST_CASE("scenarios: unknown facts -> headline, assumptions and the questions the card asks") {
+    run_file("clarifications.json");
   }
   TEST_CASE("scenarios: real-world coding (OIDs, specific SNOMED CT, pain codes, skin cancer)") {
     run_file("real-records.json");
