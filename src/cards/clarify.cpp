@@ -1,6 +1,8 @@
 // Clarification suggestions: labels from card text, the order as sent plus one reasonCode.
 #include "cards/clarify.hpp"
 
+#include "cards/pama.hpp"
+
 #include <array>
 #include <utility>
 
@@ -108,7 +110,14 @@ void write_clarifications(CardWriter& w, const RenderInput& in, const rapidjson:
     key_str(w, "type", "update");
     key_rendered(w, "description", text.clarification_description, action);
     w.Key("resource");
-    write_answered_order(w, order, *answer);
+    if (decision.procedure.advanced_imaging) {
+      // With the order's current rating, as its system action writes it: the Sandbox's PAMA
+      // screen applies an update only when it carries one, and then calls again.
+      write_rated_order(w, in, order, decision, ids.consult_id,
+                        [answer](CardWriter& out) { write_reason(out, *answer); });
+    } else {
+      write_answered_order(w, order, *answer);
+    }
     w.EndObject();
     w.EndArray();
     w.EndObject();

@@ -30,6 +30,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PATIENT_ID = "vcf-demo-1"
+PATIENT2_ID = "vcf-demo-2"
 FHIR_MIME = "application/fhir+json; charset=utf-8"
 
 
@@ -89,9 +90,28 @@ def make_resources():
         "onsetDateTime": pain_onset,
         "recordedDate": recorded,
     }
+    # vcf-demo-2: the same new fracture, a history of breast cancer, and no symptoms coded
+    # either way: the card asks whether the fracture is painful.
+    patient2 = dict(patient, id=PATIENT2_ID, identifier=[
+        {"system": "urn:vcf-cds:test-mrn", "value": "VCF-0002"}],
+        name=[{"use": "official", "family": "Testpatient", "given": ["Mara"],
+               "text": "Mara Testpatient"}])
+    vcf2 = dict(vcf, id="vcf-demo-2-vcf", subject={"reference": f"Patient/{PATIENT2_ID}"})
+    cancer_history = {
+        "resourceType": "Condition",
+        "id": "vcf-demo-2-ca",
+        "clinicalStatus": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+            "code": "resolved", "display": "Resolved"}]},
+        "verificationStatus": confirmed,
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "Z85.3",
+                             "display": "Personal history of malignant neoplasm of breast"}]},
+        "subject": {"reference": f"Patient/{PATIENT2_ID}"},
+        "recordedDate": recorded,
+    }
     return {
-        "Patient": [patient],
-        "Condition": [vcf, back_pain],
+        "Patient": [patient, patient2],
+        "Condition": [vcf, back_pain, vcf2, cancer_history],
         "Procedure": [],
         "Observation": [],
     }
@@ -283,7 +303,7 @@ def main():
     httpd.daemon_threads = True
     httpd.resources = make_resources()
     sys.stderr.write(f"FHIR test server on http://{args.host}:{args.port}/fhir "
-                     f"(patient {PATIENT_ID})\n")
+                     f"(patients {PATIENT_ID}, {PATIENT2_ID})\n")
     sys.stderr.flush()
     try:
         httpd.serve_forever()

@@ -328,14 +328,19 @@ async function main() {
 
   // 5. Take the first suggestion -> Sandbox POSTs accepted feedback (only if card.uuid and suggestion.uuid).
   const cardJson = call.responseBody.cards[0];
-  const firstSuggestion = cardJson.suggestions && cardJson.suggestions[0];
+  // SUGGESTION_MATCH: take the first suggestion whose label contains it (e.g. "→" for a
+  // clarification question) instead of the first one.
+  const suggestionIndex = env.SUGGESTION_MATCH
+    ? (cardJson.suggestions || []).findIndex((s) => s.label.includes(env.SUGGESTION_MATCH))
+    : 0;
+  const firstSuggestion = cardJson.suggestions && suggestionIndex >= 0 && cardJson.suggestions[suggestionIndex];
   if (!firstSuggestion) {
     result.problems.push('card has no suggestions to click');
     return finish(1);
   }
   result.firstSuggestion = { label: firstSuggestion.label, uuid: firstSuggestion.uuid, actionTypes: (firstSuggestion.actions || []).map((a) => a.type) };
   const callsBefore = serviceCalls().length;
-  await page.locator('[class*="decision-card"]').first().locator('button.MuiButton-contained').first().click();
+  await page.locator('[class*="decision-card"]').first().locator('button.MuiButton-contained').nth(suggestionIndex).click();
   result.steps.push(`clicked suggestion "${firstSuggestion.label}"`);
   const fb = await waitFor('feedback POST answered',
     () => events.find((e) => e.method === 'POST' && e.url === feedbackUrl && (e.status !== null || e.failure)), 10000)
