@@ -65,6 +65,7 @@ TEST_SUITE("integration") {
     std::chrono::steady_clock::time_point now{};
     app::ServiceWiring wiring;
     wiring.knowledge = std::make_shared<app::KnowledgeHolder>(shared_knowledge());
+    wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{});  // as serve
     wiring.store = std::make_shared<DownStore>();
     wiring.log_clock = [&] { return now; };
     const http::Handlers handlers = app::make_handlers(std::move(wiring));

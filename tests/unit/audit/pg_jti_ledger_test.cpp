@@ -129,15 +129,7 @@ TEST_SUITE("audit") {
 
   TEST_CASE("pg jti ledger: server stopped then restarted -> 503 while down, then checks resume") {
     vcf_cds::testing::PgServerProcess own;  // a server of its own to stop, never the shared one
-    own.start();
-    if (!own.started) {
-      if (std::getenv("VCF_CDS_TEST_PG_URL") == nullptr) {
-        vcf_cds::testing::pg_unavailable(own.why_not);
-      } else {
-        MESSAGE("server-restart case SKIPPED: cannot start a local server: " << own.why_not);
-      }
-      return;
-    }
+    if (!vcf_cds::testing::start_own_server(own)) return;
     // The stop is immediate (a crash): only a durable commit is sure to survive it.
     PgJtiLedgerOptions durable;
     durable.synchronous_commit = true;

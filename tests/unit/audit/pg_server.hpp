@@ -150,6 +150,20 @@ inline void pg_unavailable(const std::string& why_not) {
 }
 
 // A fresh database, or null (after pg_unavailable) when the test should be skipped.
+// Starts a server of the test's own (to stop, never the shared one). False when none could be
+// started: with an external server (VCF_CDS_TEST_PG_URL) the required PostgreSQL coverage is
+// there and only this case is skipped; without one, pg_unavailable decides.
+inline bool start_own_server(PgServerProcess& own) {
+  own.start();
+  if (own.started) return true;
+  if (std::getenv("VCF_CDS_TEST_PG_URL") == nullptr) {
+    pg_unavailable(own.why_not);
+  } else {
+    MESSAGE("server-restart case SKIPPED: cannot start a local server: " << own.why_not);
+  }
+  return false;
+}
+
 inline std::unique_ptr<PgTestDatabase> pg_test_database() {
   auto& server = pg_server();
   if (server.url.empty()) {

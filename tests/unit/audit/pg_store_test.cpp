@@ -141,18 +141,8 @@ TEST_SUITE("audit") {
   }
 
   TEST_CASE("pg store: server stopped then restarted -> unavailable fast, then writes resume") {
-    // A server of its own to stop, never the shared one.
-    vcf_cds::testing::PgServerProcess own;
-    own.start();
-    if (!own.started) {
-      // With an external server the required PostgreSQL coverage is there; only this case goes.
-      if (std::getenv("VCF_CDS_TEST_PG_URL") == nullptr) {
-        vcf_cds::testing::pg_unavailable(own.why_not);
-      } else {
-        MESSAGE("server-restart case SKIPPED: cannot start a local server: " << own.why_not);
-      }
-      return;
-    }
+    vcf_cds::testing::PgServerProcess own;  // a server of its own to stop, never the shared one
+    if (!vcf_cds::testing::start_own_server(own)) return;
     auto config = pg_config(own.url);
     config.commit_timeout = std::chrono::milliseconds(2000);
     auto store = open_store(config);

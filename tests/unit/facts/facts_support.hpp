@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -87,6 +88,21 @@ class Scenario {
   hooks::HookRequest request_;
   const rapidjson::Value* rate_ = nullptr;
 };
+
+// A copy of the committed profiles in a temporary folder, for editing.
+inline void copy_profiles(const vcf_cds::testing::TempDir& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(profiles_dir())) {
+    std::filesystem::copy_file(entry.path(), dir.path() / entry.path().filename());
+  }
+}
+
+// Rewrites one profile file of the copy after `mutate` edits its JSON.
+inline void edit(const vcf_cds::testing::TempDir& dir, const std::string& file,
+                 const std::function<void(rapidjson::Document&)>& mutate) {
+  rapidjson::Document doc = vcf_cds::common::parse_json_file(dir.path() / file);
+  mutate(doc);
+  dir.write(file, vcf_cds::common::to_compact_json(doc));
+}
 
 inline std::size_t count(const ClinicalFacts& f, FactKind kind) {
   return f.of(kind).size();

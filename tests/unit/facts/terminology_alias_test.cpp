@@ -15,6 +15,8 @@
 namespace {
 
 using namespace vcf_cds::facts;
+using vcf_cds::facts::testing::copy_profiles;
+using vcf_cds::facts::testing::edit;
 using vcf_cds::facts::testing::profiles;
 using vcf_cds::facts::testing::profiles_dir;
 using vcf_cds::testing::TempDir;
@@ -45,19 +47,6 @@ KindMask bits(std::initializer_list<FactKind> kinds) {
   KindMask mask = 0;
   for (FactKind kind : kinds) mask |= kind_bit(kind);
   return mask;
-}
-
-void copy_profiles(const TempDir& dir) {
-  for (const auto& entry : fs::directory_iterator(profiles_dir())) {
-    fs::copy_file(entry.path(), dir.path() / entry.path().filename());
-  }
-}
-
-void edit(const TempDir& dir, const std::string& file,
-          const std::function<void(rapidjson::Document&)>& mutate) {
-  rapidjson::Document doc = vcf_cds::common::parse_json_file(dir.path() / file);
-  mutate(doc);
-  dir.write(file, vcf_cds::common::to_compact_json(doc));
 }
 
 void add_json(rapidjson::Document& doc, rapidjson::Value& target, const char* name,

@@ -12,27 +12,14 @@
 namespace {
 
 using namespace vcf_cds::facts;
+using vcf_cds::facts::testing::copy_profiles;
+using vcf_cds::facts::testing::edit;
 using vcf_cds::facts::testing::kToday;
 using vcf_cds::facts::testing::profiles;
 using vcf_cds::facts::testing::profiles_dir;
 using vcf_cds::facts::testing::Scenario;
 using vcf_cds::testing::TempDir;
 namespace fs = std::filesystem;
-
-// A copy of the committed profiles in a temporary folder, for editing.
-void copy_profiles(const TempDir& dir) {
-  for (const auto& entry : fs::directory_iterator(profiles_dir())) {
-    fs::copy_file(entry.path(), dir.path() / entry.path().filename());
-  }
-}
-
-// Rewrites one profile file of the copy after `mutate` edits its JSON.
-void edit(const TempDir& dir, const std::string& file,
-          const std::function<void(rapidjson::Document&)>& mutate) {
-  rapidjson::Document doc = vcf_cds::common::parse_json_file(dir.path() / file);
-  mutate(doc);
-  dir.write(file, vcf_cds::common::to_compact_json(doc));
-}
 
 // Loads the edited copy and returns the ProfileError message ("" when it loaded).
 std::string load_error(const TempDir& dir) {
