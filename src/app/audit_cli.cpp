@@ -36,6 +36,8 @@ po::options_description describe_options() {
       ("identifier-secret-file", po::value<std::string>(),
        "HMAC secret (file) so --patient/--user also match hashed records")
       ("format", po::value<std::string>()->default_value("ndjson"), "export: csv | ndjson | fhir")
+      ("canonical-base", po::value<std::string>()->default_value("https://vcf-cds.example.org/fhir"),
+       "export --format fhir: the project's canonical base (as serve's), for AuditEvent codes")
       ("from", po::value<std::string>(), "consults at or after this RFC 3339 UTC time")
       ("to", po::value<std::string>(), "consults before this RFC 3339 UTC time")
       ("patient", po::value<std::string>(), "consults for this patient id")
@@ -141,7 +143,9 @@ int run_report(const std::string& command, const po::variables_map& vm, audit::S
     } else if (format == "csv") {
       audit::write_csv(*extract, out);
     } else if (format == "fhir") {
-      audit::write_fhir_bundle(*extract, out);
+      std::string base = vm["canonical-base"].as<std::string>();
+      while (base.ends_with('/')) base.pop_back();
+      audit::write_fhir_bundle(*extract, out, base);
     } else {
       audit::write_ndjson(*extract, out);
     }

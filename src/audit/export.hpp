@@ -7,6 +7,7 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vcf_cds/audit.hpp"
@@ -39,7 +40,10 @@ void write_csv(const AuditExtract& extract, std::ostream& out);
 // fields (facts, card, …) are embedded as JSON when they parse, else as strings.
 void write_ndjson(const AuditExtract& extract, std::ostream& out);
 // Bundle (type collection) of R4 AuditEvents: one per consult, one per feedback.
-void write_fhir_bundle(const AuditExtract& extract, std::ostream& out);
+// `canonical_base`: the project's (serve's --canonical-base); the AuditEvent subtype codes are
+// `{canonical_base}/CodeSystem/audit-event`.
+void write_fhir_bundle(const AuditExtract& extract, std::ostream& out,
+                       std::string_view canonical_base = "https://vcf-cds.example.org/fhir");
 
 // Per (variant, procedure row): orders rated, share "Usually not appropriate", overrides and why.
 struct SummaryRow {

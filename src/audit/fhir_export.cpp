@@ -2,7 +2,7 @@
 // Required R4 elements are always present: type, recorded, agent[].requestor, source.observer,
 // and every entity.detail has a type and exactly one value[x]. Codes used:
 //   type     http://terminology.hl7.org/CodeSystem/audit-event-type#rest
-//   subtype  https://vcf-cds.example.org/fhir/CodeSystem/audit-event#cds-consult | cds-feedback
+//   subtype  {canonical-base}/CodeSystem/audit-event#cds-consult | cds-feedback
 //            (project codes; the standard sets have nothing for a CDS Hooks call)
 //   action   "E" (execute); outcome "0" (success: only answered consults are recorded)
 //   source.type http://terminology.hl7.org/CodeSystem/security-source-type#4 (application server)
@@ -18,8 +18,6 @@ namespace vcf_cds::audit {
 namespace {
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-constexpr const char* subtype_system = "https://vcf-cds.example.org/fhir/CodeSystem/audit-event";
 
 std::string base64(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
@@ -41,8 +39,8 @@ void coding(Writer& w, const char* system, const char* code, const char* display
   w.EndObject();
 }
 
-void header(Writer& w, const std::string& id, const char* subtype, const char* subtype_display,
-            const std::string& recorded) {
+void header(Writer& w, const std::string& subtype_system, const std::string& id,
+            const char* subtype, const char* subtype_display, const std::string& recorded) {
   w.Key("resourceType");
   w.String("AuditEvent");
   w.Key("id");
@@ -51,7 +49,7 @@ void header(Writer& w, const std::string& id, const char* subtype, const char* s
   coding(w, "http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation");
   w.Key("subtype");
   w.StartArray();
-  coding(w, subtype_system, subtype, subtype_display);
+  coding(w, subtype_system.c_str(), subtype, subtype_display);
   w.EndArray();
   w.Key("action");
   w.String("E");
@@ -191,7 +189,7 @@ void order_entity_start(Writer& w, const std::string& order_ref) {
   coding(w, "http://terminology.hl7.org/CodeSystem/object-role", "4", "Domain Resource");
 }
 
-void consult_event(Writer& w, const ConsultRecord& c) {
+void consult_event(Writer& w, const std::string& subtype_system, const ConsultRecord& c) {
   const std::string id = c.consult_id.starts_with("urn:uuid:") ? c.consult_id.substr(9)
                                                                : "consult-" + std::to_string(c.seq);
   w.StartObject();
@@ -199,7 +197,7 @@ void consult_event(Writer& w, const ConsultRecord& c) {
   w.String(c.consult_id.starts_with("urn:uuid:") ? c.consult_id : "urn:vcf-cds:" + id);
   w.Key("resource");
   w.StartObject();
-  header(w, id, "cds-consult", "CDS Hooks consult", c.time);
+  header(w, subtype_system, id, "cds-consult", "CDS Hooks consult", c.time);
   w.Key("agent");
   w.StartArray();
   agent(w, "", c.user_id, "ordering user", true);
@@ -221,7 +219,8 @@ void consult_event(Writer& w, const ConsultRecord& c) {
   w.EndObject();
 }
 
-void feedback_event(Writer& w, const FeedbackRecord& f, const ConsultRecord* consult) {
+void feedback_event(Writer& w, const std::string& subtype_system, const FeedbackRecord& f,
+                    const ConsultRecord* consult) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> d(buffer);
   d.StartObject();
@@ -246,8 +245,8 @@ void feedback_event(Writer& w, const FeedbackRecord& f, const ConsultRecord* con
   w.StartObject();
   w.Key("resource");
   w.StartObject();
-  header(w, "feedback-" + std::to_string(f.seq), "cds-feedback", "CDS Hooks feedback",
-         f.received_time);
+  header(w, subtype_system, "feedback-" + std::to_string(f.seq), "cds-feedback",
+         "CDS Hooks feedback", f.received_time);
   w.Key("agent");
   w.StartArray();
   agent(w, f.client.iss, f.client.sub, "CDS client (EHR)", true);
@@ -280,7 +279,9 @@ void feedback_event(Writer& w, const FeedbackRecord& f, const ConsultRecord* con
 
 }  // namespace
 
-void write_fhir_bundle(const AuditExtract& extract, std::ostream& out) {
+void write_fhir_bundle(const AuditExtract& extract, std::ostream& out,
+                       std::string_view canonical_base) {
+  const std::string subtype_system = std::string(canonical_base) + "/CodeSystem/audit-event";
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.SetIndent(' ', 2);
@@ -294,10 +295,12 @@ void write_fhir_bundle(const AuditExtract& extract, std::ostream& out) {
     w.Key("entry");
     w.StartArray();
     for (const auto& item : extract.consults) {
-      consult_event(w, item.consult);
-      for (const auto& f : item.feedback) feedback_event(w, f, &item.consult);
+      consult_event(w, subtype_system, item.consult);
+      for (const auto& f : item.feedback) feedback_event(w, subtype_system, f, &item.consult);
     }
-    for (const auto& f : extract.unknown_card_feedback) feedback_event(w, f, nullptr);
+    for (const auto& f : extract.unknown_card_feedback) {
+      feedback_event(w, subtype_system, f, nullptr);
+    }
     w.EndArray();
   }
   w.EndObject();

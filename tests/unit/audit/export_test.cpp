@@ -88,6 +88,19 @@ void check_audit_event(const rapidjson::Value& e) {
 }  // namespace
 
 TEST_SUITE("audit") {
+  TEST_CASE("fhir export: a site's canonical base -> every AuditEvent subtype under it") {
+    std::ostringstream out;
+    write_fhir_bundle(sample_extract(), out, "https://cds.hospital.org/fhir");
+    rapidjson::Document bundle;
+    bundle.Parse(out.str().c_str());
+    REQUIRE_FALSE(bundle.HasParseError());
+    REQUIRE(bundle["entry"].Size() > 0);
+    for (const auto& entry : bundle["entry"].GetArray()) {
+      CHECK(std::string(entry["resource"]["subtype"][0]["system"].GetString()) ==
+            "https://cds.hospital.org/fhir/CodeSystem/audit-event");
+    }
+  }
+
   TEST_CASE("fhir export: consults and feedback -> Bundle of R4 AuditEvents, required elements") {
     std::ostringstream out;
     const auto extract = sample_extract();
