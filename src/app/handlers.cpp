@@ -81,10 +81,10 @@ void decide_and_record(const std::shared_ptr<const ServiceWiring>& shared,
     input.ensure_clinical_data = ensure;
     input.fact_options = shared->fact_options;
     input.card_settings = shared->card_settings;
+    std::optional<EarlierRatings> earlier;
     if (checks_repeats(*shared, request)) {
-      input.earlier_rating = [&shared, &request, now = input.now](const criteria::Decision& d) {
-        return earlier_rating(*shared->store, request, d, now, shared->repeat_window);
-      };
+      earlier.emplace(*shared->store, request, input.now, shared->repeat_window);
+      input.earlier_rating = [&earlier](const criteria::Decision& d) { return earlier->find(d); };
     }
     input.record = [&](const ConsultOutcome& outcome) -> Status {
       for (const auto& decision : *outcome.decisions) {

@@ -6,32 +6,42 @@
 
 namespace vcf_cds::app {
 
-std::string earlier_rating(audit::Store& store, const hooks::HookRequest& request,
-                           const criteria::Decision& decision,
-                           std::chrono::system_clock::time_point now, std::chrono::hours window) {
-  if (decision.outcome != criteria::Outcome::rated || request.patient_id.empty()) return {};
-  audit::Query query;
-  query.from = common::rfc3339_utc(now - window);
-  query.patient_id = request.patient_id;
-  query.variant = decision.headline.variant->number;
-  auto found = store.find_consults(query);
-  if (!found) {
-    spdlog::warn("repeat check skipped, the audit trail is not readable: {}",
-                 found.error().message);
-    return {};
+std::string EarlierRatings::find(const criteria::Decision& decision) {
+  if (decision.outcome != criteria::Outcome::rated || request_.patient_id.empty()) return {};
+  if (!selects_) {
+    audit::Query query;
+    query.from = common::rfc3339_utc(now_ - window_);
+    query.patient_id = request_.patient_id;
+    auto found = store_.find_consults(query);
+    selects_.emplace();
+    if (!found) {
+      spdlog::warn("repeat check skipped, the audit trail is not readable: {}",
+                   found.error().message);
+      return {};
+    }
+    // Newest first: a later select of the same order is the one the clinician saw last.
+    for (auto it = found->rbegin(); it != found->rend(); ++it) {
+      if (it->hook == "order-select" && it->repeat_of.empty() && !it->card_uuid.empty()) {
+        selects_->push_back(std::move(*it));
+      }
+    }
   }
   const auto& row = *decision.headline.row;
   const std::string_view category = criteria::to_string(row.category);
-  // Newest first: a later select of the same order is the one the clinician saw last.
-  for (auto it = found->rbegin(); it != found->rend(); ++it) {
-    const audit::ConsultRecord& c = *it;
-    if (c.hook == "order-select" && c.repeat_of.empty() && !c.card_uuid.empty() &&
-        c.order_ref == decision.procedure.order_ref && c.procedure_row == row.name &&
+  for (const audit::ConsultRecord& c : *selects_) {
+    if (c.order_ref == decision.procedure.order_ref &&
+        c.variant == decision.headline.variant->number && c.procedure_row == row.name &&
         c.category == category && c.rating == row.rating) {
       return c.consult_id;
     }
   }
   return {};
+}
+
+std::string earlier_rating(audit::Store& store, const hooks::HookRequest& request,
+                           const criteria::Decision& decision,
+                           std::chrono::system_clock::time_point now, std::chrono::hours window) {
+  return EarlierRatings(store, request, now, window).find(decision);
 }
 
 }  // namespace vcf_cds::app
