@@ -30,11 +30,12 @@ int main(int argc, char** argv) {
   options.port = static_cast<unsigned short>(std::atoi(argv[1]));
   options.threads = static_cast<unsigned>(std::atoi(argv[2]));
   vcf_cds::http::Handlers handlers;
-  handlers.discovery = [] { return std::string(R"({"services":[]})"); };
-  handlers.call = [&body](std::string_view, std::string&&,
-                          const vcf_cds::http::Caller&) -> vcf_cds::Result<std::string> {
-    return body;
+  handlers.discovery = [](std::string_view) -> vcf_cds::Result<std::string> {
+    return std::string(R"({"services":[]})");
   };
+  handlers.call = [&body](std::string_view, std::string&&, std::string_view,
+                          const vcf_cds::http::Offload&,
+                          std::function<void(vcf_cds::Result<std::string>)> done) { done(body); };
   vcf_cds::http::Server server(options, std::move(handlers));
   server.start();
   spdlog::info("canned server on 127.0.0.1:{} ({} threads, {} byte body)", server.port(),

@@ -1,13 +1,13 @@
 // Micro benchmarks (issue #8): the decision path alone and start-up knowledge loading.
 //
 // BM_Decision/{small,large}: one service call without HTTP and without audit:
-//   copy body -> hooks::parse_request (parse_json in situ + validation) -> app::run_pipeline
+//   copy body -> hooks::parse_request (parse_json in situ + validation) -> consult::run_pipeline
 //   (facts -> decision -> cards), with ensure_clinical_data = hooks::complete_prefetch on the
 //   request's own prefetch (never fetches: a fetch would fail the iteration) and no record.
 // BM_Record/{small,large}: the same call, plus what a durable audit adds on the call's thread
-//   (row (c)): the consult's audit record (app::consult_records), validated and with its
+//   (row (c)): the consult's audit record (consult::consult_records), validated and with its
 //   canonical JSON drafted (audit::detail::queue_record), as BatchedStore does before the writer.
-// BM_LoadKnowledge: app::load_knowledge (criteria + version hash, profiles, card text).
+// BM_LoadKnowledge: consult::load_knowledge (criteria + version hash, profiles, card text).
 //
 // Allocations are counted by replacing the global operator new/delete in this binary only.
 // Request bodies: BENCH_REQUEST_DIR (default ./) must hold small.json and large.json from
@@ -22,9 +22,9 @@
 #include <sstream>
 #include <string>
 
-#include "app/audit_records.hpp"
-#include "app/pipeline.hpp"
 #include "audit/record.hpp"
+#include "consult/audit_records.hpp"
+#include "vcf_cds/consult.hpp"
 #include "vcf_cds/hooks.hpp"
 
 // ---- allocation counting ---------------------------------------------------------------------
@@ -39,7 +39,9 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
-void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new[](std::size_t size) {
+  return operator new(size);
+}
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   g_allocs.fetch_add(1, std::memory_order_relaxed);
   g_bytes.fetch_add(size, std::memory_order_relaxed);
@@ -48,12 +50,24 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
 void* operator new[](std::size_t size, const std::nothrow_t& t) noexcept {
   return operator new(size, t);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -75,9 +89,9 @@ std::string request_dir() {
   return dir ? std::string(dir) + "/" : std::string("./");
 }
 
-const app::Knowledge& knowledge() {
-  static const app::Knowledge loaded =
-      app::load_knowledge("cards/criteria.json", "fhir-profiles", "cards/templates");
+const consult::Knowledge& knowledge() {
+  static const consult::Knowledge loaded =
+      consult::load_knowledge("cards/criteria.json", "fhir-profiles", "cards/templates");
   return loaded;
 }
 
@@ -90,9 +104,9 @@ class NoFetch : public hooks::FhirFetcher {
 };
 
 // Drafts the call's audit records as a durable store does on the caller's thread.
-Status draft_records(const app::ConsultOutcome& outcome) {
-  static const http::Caller caller;
-  for (auto& record : app::consult_records(outcome, caller, std::chrono::system_clock::now())) {
+Status draft_records(const consult::ConsultOutcome& outcome) {
+  static const auth::ClientIdentity caller;
+  for (auto& record : consult::consult_records(outcome, caller, std::chrono::system_clock::now())) {
     if (Status s = audit::detail::validate(record); !s) return s;
     auto queued = audit::detail::queue_record(std::move(record));
     benchmark::DoNotOptimize(queued.draft->text.data());
@@ -106,23 +120,23 @@ std::size_t decide_once(const std::string& body, bool verbose = false, bool reco
   static const hooks::PrefetchOptions prefetch_options;
   static const hooks::JsonLimits limits;
   const hooks::ServiceDescriptor& service = *hooks::find_service("vcf-imaging-select");
-  hooks::Consult consult;
-  consult.service = &service;
-  consult.body.text = body;  // the server hands the pipeline an owned body; this copy is its cost
+  hooks::ParsedCall parsed;
+  parsed.service = &service;
+  parsed.body.text = body;  // the server hands the pipeline an owned body; this copy is its cost
   const auto fail = [verbose](const Error& e) -> std::size_t {
     if (verbose) std::cerr << "decision_bench: " << e.field << ": " << e.message << '\n';
     return 0;
   };
   // parse_request runs hooks::parse_json (in situ) itself, despite its header comment.
-  if (auto s = hooks::parse_request(consult, service, limits); !s) return fail(s.error());
-  app::PipelineInput input;
-  input.request = &consult.request;
+  if (auto s = hooks::parse_request(parsed, service, limits); !s) return fail(s.error());
+  consult::PipelineInput input;
+  input.request = &parsed.request;
   input.now = std::chrono::system_clock::now();
   input.ensure_clinical_data = [&]() -> Status {
-    return hooks::complete_prefetch(consult, fetcher, prefetch_options);
+    return hooks::complete_prefetch(parsed, fetcher, prefetch_options);
   };
   if (record) input.record = draft_records;
-  auto result = app::run_pipeline(knowledge(), input);
+  auto result = consult::run_pipeline(knowledge(), input);
   if (!result) return fail(result.error());
   return result->size();
 }
@@ -156,7 +170,7 @@ void BM_Record(benchmark::State& state, const char* file) {
 void BM_LoadKnowledge(benchmark::State& state) {
   const std::uint64_t a0 = g_allocs.load();
   for (auto _ : state) {
-    auto k = app::load_knowledge("cards/criteria.json", "fhir-profiles", "cards/templates");
+    auto k = consult::load_knowledge("cards/criteria.json", "fhir-profiles", "cards/templates");
     benchmark::DoNotOptimize(k.version.data());
   }
   state.counters["allocs"] =

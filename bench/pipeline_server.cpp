@@ -1,5 +1,5 @@
 // Bench (b): order-select through the real wiring (app::make_handlers -> hooks::call_service ->
-// app::run_pipeline) with ServiceWiring.store = nullptr, i.e. no audit record and no fsync.
+// consult::run_pipeline) with ServiceWiring.store = nullptr, i.e. no audit record and no fsync.
 // Everything else mirrors `vcf-cds serve --allow-unauthenticated` with its defaults (knowledge
 // paths relative to the working directory, logging at info, FHIR client for missing prefetch).
 //
@@ -12,10 +12,9 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "app/knowledge_reload.hpp"
-#include "app/pipeline.hpp"
 #include "app/serve.hpp"
 #include "vcf_cds/audit.hpp"
+#include "vcf_cds/consult.hpp"
 #include "vcf_cds/http.hpp"
 
 int main(int argc, char** argv) {
@@ -30,9 +29,10 @@ int main(int argc, char** argv) {
   options.threads = static_cast<unsigned>(std::atoi(argv[2]));
 
   app::ServiceWiring wiring;
-  wiring.knowledge = std::make_shared<app::KnowledgeHolder>(std::make_shared<const app::Knowledge>(
-      app::load_knowledge("cards/criteria.json", "fhir-profiles", "cards/templates")));
-  wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{});
+  wiring.knowledge =
+      std::make_shared<consult::KnowledgeHolder>(std::make_shared<const consult::Knowledge>(
+          consult::load_knowledge("cards/criteria.json", "fhir-profiles", "cards/templates")));
+  wiring.fetcher = std::make_shared<http_client::FhirClient>(http_client::FhirClientOptions{});
   wiring.public_base_url = "http://127.0.0.1:" + std::to_string(options.port);
   wiring.allow_anonymous = true;
   wiring.verifier = nullptr;

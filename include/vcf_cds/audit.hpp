@@ -17,20 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include "vcf_cds/auth.hpp"
 #include "vcf_cds/result.hpp"
 
-namespace vcf_cds::auth {
-class JtiLedger;  // vcf_cds/auth.hpp; declared here so this header includes no other stage
-}
-
 namespace vcf_cds::audit {
-
-// Who called: filled from the verified JWT (iss, sub, tenant); empty while auth is off.
-struct ClientIdentity {
-  std::string iss;
-  std::string sub;
-  std::string tenant;
-};
 
 // How patient_id and user_id are stored: as sent, or "hmac-sha256:<hex>" under the site secret.
 inline constexpr const char* identifier_mode_plain = "plain";
@@ -43,8 +33,8 @@ struct ConsultRecord {
   std::string service_id;
   std::string hook;  // "order-select" | "order-sign"
   std::string hook_instance;
-  ClientIdentity client;
-  std::string user_id;  // "Practitioner/123"; replaced by its HMAC when hashing is on
+  auth::ClientIdentity client;  // iss, sub and tenant; jti and kid stay empty
+  std::string user_id;          // "Practitioner/123"; replaced by its HMAC when hashing is on
   std::string patient_id;
   std::string encounter_id;
   std::string order_ref;      // "ServiceRequest/<id>"
@@ -85,7 +75,7 @@ struct FeedbackRecord {
   std::string user_comment;
   std::string outcome_timestamp;  // as sent by the EHR
   std::string received_time;      // RFC 3339 UTC, when the service received it
-  ClientIdentity client;
+  auth::ClientIdentity client;    // iss, sub and tenant; jti and kid stay empty
 
   // Set by the store; ignored on input.
   bool known_card = false;  // false: no consult has this card uuid (stored anyway, CONTRACT §7)

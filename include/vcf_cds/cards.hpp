@@ -9,8 +9,10 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vcf_cds/criteria.hpp"
@@ -28,6 +30,30 @@ std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& fold
 // facts stage as the fact it answers (the fact's ValueSet holds it); throws TemplateError naming
 // the card-text field otherwise.
 void check_clarifications(const CardText& text, const facts::Terminology& terminology);
+
+// The card text's word lists that other stages show beside the criteria (the evidence pages and
+// the console), by their card-text.json keys.
+enum class WordList { population, facts, assumptions, rrl_meaning };
+using Words = std::map<std::string, std::string, std::less<>>;
+const Words& word_list(const CardText& text, WordList list);
+// Lookup with the key itself as fallback, so a missing wording never drops a fact. The view is
+// into `text` or `key`.
+std::string_view word(const CardText& text, WordList list, std::string_view key);
+// What an RRL value means ("O 0 mSv" reads as "O", any ☢ level as "☢"); a view into `text` or
+// `rrl`.
+std::string_view rrl_meaning(const CardText& text, std::string_view rrl);
+// The PubMed link for a positive numeric PMID; empty for anything else.
+std::string pubmed_link(const CardText& text, std::string_view pmid);
+// The name of the criteria's source ("ACR Appropriateness Criteria®").
+const std::string& source_label(const CardText& text);
+
+// A fact's sources, bounded: a patient with thousands of matching records would otherwise list
+// every one in every card and audit record. At most `keep` of `evidence`, the newest (undated
+// ones first: like the order's own reasons, they count as new), shown in their original order;
+// the rest is only counted (evidence.size() minus the result's size).
+inline constexpr std::size_t kSourcesShown = 5;
+std::vector<const facts::Evidence*> newest_evidence(const std::vector<facts::Evidence>& evidence,
+                                                    std::size_t keep = kSourcesShown);
 
 // The card parts that depend only on a row and the card text, built once per knowledge load
 // (cards/prepared_rows.hpp). Keeps both alive.
@@ -89,7 +115,7 @@ std::string random_uuid();
 
 // An RFC 9562 version-7 UUID: the 48-bit Unix time in ms, then 74 CSPRNG bits. Consult, card and
 // suggestion ids: the audit trail indexes them, and ids that grow with time are appended at the
-// right edge of those indexes instead of touching a random page per consult (issue #8).
+// right edge of those indexes instead of touching a random page per consult.
 std::string time_ordered_uuid();
 std::string time_ordered_uuid(std::chrono::system_clock::time_point now);
 

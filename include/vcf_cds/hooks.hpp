@@ -1,7 +1,7 @@
 // File: hooks.hpp — the CDS Hooks 2.0 protocol: discovery, request parsing, prefetch, feedback.
 //
-// Input: the HTTP body of a service call (owned by a `Consult`, parsed once in situ).
-// Output: a `HookRequest` whose pointers borrow from the Consult's JSON documents; it must not
+// Input: the HTTP body of a service call (owned by a `ParsedCall`, parsed once in situ).
+// Output: a `HookRequest` whose pointers borrow from the ParsedCall's JSON documents; it must not
 // outlive them. This stage knows nothing of clinical facts, criteria or card rendering.
 #pragma once
 
@@ -69,7 +69,7 @@ struct HookRequest {
 }  // namespace vcf_cds::hooks
 
 // ---------------------------------------------------------------------------------------------
-// Added by issue #3: services, per-request ownership, parsing, prefetch completion, feedback.
+// ---- services, per-request ownership, parsing, prefetch completion, feedback ----------------
 // ---------------------------------------------------------------------------------------------
 
 namespace vcf_cds::hooks {
@@ -123,11 +123,11 @@ struct JsonDocument {
 Status parse_json(JsonDocument& doc, const JsonLimits& limits);
 
 // One service call. Owns the request body and every document fetched for it; `request` and
-// anything derived from it borrow from here, so a Consult is neither copied nor moved.
-struct Consult {
-  Consult() = default;
-  Consult(const Consult&) = delete;
-  Consult& operator=(const Consult&) = delete;
+// anything derived from it borrow from here, so a ParsedCall is neither copied nor moved.
+struct ParsedCall {
+  ParsedCall() = default;
+  ParsedCall(const ParsedCall&) = delete;
+  ParsedCall& operator=(const ParsedCall&) = delete;
 
   const ServiceDescriptor* service = nullptr;
   JsonDocument body;
@@ -140,7 +140,8 @@ struct Consult {
 // Validates `consult.body` (already parsed) against `service` and fills `consult.request`.
 // Errors: bad_request naming the field ("hook", "hookInstance", "context.userId", ...);
 // payload_too_large naming "context.draftOrders" or "prefetch.<key>" over `limits`.
-Status parse_request(Consult& consult, const ServiceDescriptor& service, const JsonLimits& limits);
+Status parse_request(ParsedCall& consult, const ServiceDescriptor& service,
+                     const JsonLimits& limits);
 
 // ---- prefetch -------------------------------------------------------------------------------
 
@@ -235,17 +236,17 @@ std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
 // server that is not on the allow-list (refused before any connection), or "prefetch.<key>"
 // when a required key is neither sent nor fetchable (no fhirServer, transport error, 401/403/5xx,
 // bad JSON, the budget ran out). Data read in part is listed in `request.data.partial`.
-Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchOptions& options);
+Status complete_prefetch(ParsedCall& consult, FhirFetcher& fetcher, const PrefetchOptions& options);
 
 // Whether complete_prefetch could GET from the FHIR server for `consult`: a key is missing or a
 // prefetched page has a next link, and there is an allowed fhirServer. Never blocks; a caller
 // that must not wait runs the decision elsewhere when this is true.
-bool prefetch_may_fetch(const Consult& consult, const PrefetchOptions& options);
+bool prefetch_may_fetch(const ParsedCall& consult, const PrefetchOptions& options);
 
 // ---- service call ---------------------------------------------------------------------------
 
-// The decision behind a call (app::run_pipeline in production). `ensure_clinical_data` completes
-// prefetch on first use and returns its (memoised) status.
+// The decision behind a call (consult::run_pipeline in production). `ensure_clinical_data`
+// completes prefetch on first use and returns its (memoised) status.
 using Decide = std::function<Result<std::string>(
     const HookRequest& request, const std::function<Status()>& ensure_clinical_data)>;
 
@@ -254,19 +255,14 @@ struct CallOptions {
   PrefetchOptions prefetch;
 };
 
-// POST /cds-services/{id}: find the service (not_found), parse and validate, then decide.
-// Returns the response body. Blocking (FHIR fetches): run it on a worker thread.
-Result<std::string> call_service(std::string_view service_id, std::string&& body,
-                                 FhirFetcher& fetcher, const CallOptions& options,
-                                 const Decide& decide);
-
-// call_service in two steps, for a caller that runs the second elsewhere when it may block
-// (prefetch_may_fetch). parse_call finds the service, parses and validates; it never blocks.
-Result<std::unique_ptr<Consult>> parse_call(std::string_view service_id, std::string&& body,
-                                            const CallOptions& options);
+// POST /cds-services/{id} in two steps, so a caller can run the second elsewhere when it may
+// block (prefetch_may_fetch). parse_call finds the service (not_found), parses and validates; it
+// never blocks.
+Result<std::unique_ptr<ParsedCall>> parse_call(std::string_view service_id, std::string&& body,
+                                               const CallOptions& options);
 // Decides, completing prefetch through `fetcher` on first ask (may block then).
-Result<std::string> decide_call(Consult& consult, FhirFetcher& fetcher, const CallOptions& options,
-                                const Decide& decide);
+Result<std::string> decide_call(ParsedCall& consult, FhirFetcher& fetcher,
+                                const CallOptions& options, const Decide& decide);
 
 // ---- feedback (CDS Hooks 2.0 "Feedback") ----------------------------------------------------
 
@@ -302,7 +298,7 @@ Result<Feedback> parse_feedback(std::string&& body, std::string_view service_id,
                                 const JsonLimits& limits);
 bool is_rfc3339_timestamp(std::string_view text);
 
-// Where accepted feedback goes (the audit store, issue #7). Called on a worker thread.
+// Where accepted feedback goes (the audit store). Called on a worker thread.
 using FeedbackSink = std::function<Status(const Feedback&)>;
 
 // POST /cds-services/{id}/feedback: not_found for an unknown service, else parse, then `sink`.

@@ -1,14 +1,14 @@
-// File: http.hpp — the HTTP stage: routing, error mapping, the Beast server and FHIR client.
+// File: http.hpp — the inbound HTTP stage: routing, error mapping and the Beast server.
 //
 // Input: bytes on a socket. Output: calls into `Handlers` (wired by src/app) and their results
 // written back with CORS headers. Beast and Asio types stay inside src/http (pimpl); this stage
 // knows the shape of CDS Hooks URLs but nothing of what a request means.
 //
 // Threading: one io_context run by `threads` I/O threads; every connection has its own strand.
-// `Handlers::call` and `Handlers::feedback` may block (FHIR fetches, audit fsync), so they run on
-// a separate worker pool and their reply is posted back to the connection's strand.
-// `Handlers::call_async` runs on a compute pool (one thread per core) and must not block there:
-// it hands work that may wait to the worker pool (`Offload`) and may answer later from any thread.
+// `Handlers::feedback` may block (audit fsync), so it runs on a separate worker pool and its reply
+// is posted back to the connection's strand. `Handlers::call` runs on a compute pool (one thread
+// per core) and must not block there: it hands work that may wait to the worker pool (`Offload`)
+// and may answer later from any thread.
 #pragma once
 
 #include <chrono>
@@ -20,7 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include "vcf_cds/hooks.hpp"
 #include "vcf_cds/result.hpp"
 
 namespace vcf_cds::http {
@@ -80,7 +79,7 @@ struct ServerOptions {
   unsigned short port = 8080;   // 0: any free port, see Server::port()
   unsigned threads = 1;         // I/O threads
   unsigned worker_threads = 0;  // blocking handlers; 0: 2 x threads
-  // Threads for `call_async`, which must not block on them (it hands waits to Offload): as many
+  // Threads for `Handlers::call`, which must not block on them (it hands waits to Offload): as many
   // as cores, so consults do not preempt each other mid-call. 0: as many as `threads`.
   unsigned compute_threads = 0;
   std::size_t body_limit = 1024 * 1024;
@@ -98,39 +97,27 @@ struct ServerOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM start a graceful shutdown
 };
 
-// Who signed the request (CDS Hooks "Trusting CDS Clients"); empty when auth is off.
-struct Caller {
-  std::string iss;
-  std::string sub;
-  std::string tenant;
-};
-
 // Runs `work` on the worker pool, whose threads may block (a FHIR fetch); the server's shutdown
 // waits for it like for any handler, and answers the call 500 if it throws.
 using Offload = std::function<void(std::function<void()> work)>;
 
 struct Handlers {
-  // Checks the `Authorization` header for discovery, call and feedback before the handler runs
-  // (on the handler's pool thread for call and feedback: signature checks cost CPU). An error
-  // answers 401 with an empty body. Empty: every caller is accepted as anonymous.
-  std::function<Result<Caller>(RouteKind kind, std::string_view service_id,
-                               std::string_view authorization)>
-      authenticate;
+  // Discovery, call and feedback get the request's `Authorization` header ("" when absent) and
+  // check it themselves (the consult stage: one check for all three); a refused caller is an
+  // Error{unauthorized}, answered 401 with an empty body.
   // GET /cds-services; cheap, runs on the I/O thread.
-  std::function<std::string()> discovery;
-  // POST /cds-services/{id}: the response body (a CDS Hooks response). Worker thread.
-  std::function<Result<std::string>(std::string_view service_id, std::string&& body,
-                                    const Caller& caller)>
+  std::function<Result<std::string>(std::string_view authorization)> discovery;
+  // POST /cds-services/{id}: the CDS Hooks response body, answered through `done` (exactly
+  // once, from any thread). Starts on a compute thread, which must not block: work that may
+  // wait (a FHIR fetch) goes through `offload`; it may also leave before the answer is ready
+  // (e.g. while the audit commit is on disk).
+  std::function<void(std::string_view service_id, std::string&& body,
+                     std::string_view authorization, const Offload& offload,
+                     std::function<void(Result<std::string>)> done)>
       call;
-  // The same, answered through `done` (exactly once, from any thread), and used instead of
-  // `call` when set. Starts on a compute thread, which must not block: work that may wait (a
-  // FHIR fetch) goes through `offload`; it may also leave before the answer is ready (e.g.
-  // while the audit commit is on disk).
-  std::function<void(std::string_view service_id, std::string&& body, const Caller& caller,
-                     const Offload& offload, std::function<void(Result<std::string>)> done)>
-      call_async;
   // POST /cds-services/{id}/feedback: 200 with an empty body on success. Worker thread.
-  std::function<Status(std::string_view service_id, std::string&& body, const Caller& caller)>
+  std::function<Status(std::string_view service_id, std::string&& body,
+                       std::string_view authorization)>
       feedback;
   // /console/... (static pages and the console's JSON API). Worker thread; it checks its own
   // token, not the CDS Hooks JWT. Empty: 404, the console is off.
@@ -177,48 +164,5 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// ---- FHIR client ----------------------------------------------------------------------------
-
-struct FhirClientOptions {
-  std::chrono::milliseconds timeout{3'000};  // per GET: resolve, connect, TLS, write and read
-  std::size_t max_response_bytes = 16 * 1024 * 1024;
-  std::string user_agent = "vcf-cds";
-};
-
-// Blocking HTTP(S) GET with Beast on a private io_context per call (so Beast's stream timeouts
-// apply), TLS verified against the system roots with SNI and host-name verification.
-class FhirClient : public hooks::FhirFetcher {
- public:
-  explicit FhirClient(FhirClientOptions options);
-  ~FhirClient() override;
-  Result<hooks::FhirResponse> get(std::string_view url, std::string_view bearer_token) override;
-  // The tighter of these options and `limits`; a body over `limits.bytes` (when that is the
-  // tighter) is payload_too_large.
-  Result<hooks::FhirResponse> get_within(std::string_view url, std::string_view bearer_token,
-                                         const hooks::FetchLimits& limits) override;
-
-  // What one GET is held to.
-  struct GetLimits {
-    std::chrono::milliseconds timeout;
-    std::size_t max_bytes;
-    bool budget_bytes;  // max_bytes is the caller's budget, not this client's own limit
-  };
-
- private:
-  Result<hooks::FhirResponse> fetch(std::string_view url, std::string_view bearer_token,
-                                    const GetLimits& limits);
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-// Splits `http[s]://host[:port][/target]`; exposed for tests.
-struct Url {
-  bool tls = false;
-  std::string host;  // without IPv6 brackets
-  std::string port;  // "80"/"443" when absent
-  std::string target = "/";
-};
-Result<Url> parse_url(std::string_view url);
 
 }  // namespace vcf_cds::http

@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "audit/export.hpp"
 #include "common/json_file.hpp"
 #include "vcf_cds/audit.hpp"
+#include "vcf_cds/audit_review.hpp"
 
 namespace vcf_cds::app {
 namespace {
@@ -134,20 +134,20 @@ int run_report(const std::string& command, const po::variables_map& vm, audit::S
   if (command == "export" && format != "csv" && format != "ndjson" && format != "fhir") {
     throw UsageError("--format must be csv, ndjson or fhir");
   }
-  auto extract = audit::load_extract(store, query);
+  auto extract = audit_review::load_extract(store, query);
   if (!extract) return store_error(extract.error());
   return with_output(vm, [&](std::ostream& out) {
     if (command == "summary") {
-      vm.count("json") ? audit::write_summary_json(*extract, out)
-                       : audit::write_summary_text(*extract, out);
+      vm.count("json") ? audit_review::write_summary_json(*extract, out)
+                       : audit_review::write_summary_text(*extract, out);
     } else if (format == "csv") {
-      audit::write_csv(*extract, out);
+      audit_review::write_csv(*extract, out);
     } else if (format == "fhir") {
       std::string base = vm["canonical-base"].as<std::string>();
       while (base.ends_with('/')) base.pop_back();
-      audit::write_fhir_bundle(*extract, out, base);
+      audit_review::write_fhir_bundle(*extract, out, base);
     } else {
-      audit::write_ndjson(*extract, out);
+      audit_review::write_ndjson(*extract, out);
     }
   });
 }
@@ -160,7 +160,7 @@ int run_import(const po::variables_map& vm, audit::Store& store) {
     if (!file) throw UsageError("cannot read " + vm["input"].as<std::string>());
     in = &file;
   }
-  auto result = audit::import_ndjson(*in, store);
+  auto result = audit_review::import_ndjson(*in, store);
   if (!result) {
     std::cerr << "vcf-cds audit import: " << result.error().field << ": " << result.error().message
               << "\n";

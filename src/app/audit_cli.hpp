@@ -1,4 +1,4 @@
-// `vcf-cds audit`: how an auditor checks and reads the trail (issue #7).
+// `vcf-cds audit`: how an auditor checks and reads the trail.
 //   verify   recompute the hash chain; exit 0 "chain ok: N records", 1 naming the first break
 //   export   --format csv|ndjson|fhir with filters (--from --to --patient --user --variant
 //   --outcome) summary  per variant and procedure row: rated, share Usually not appropriate,

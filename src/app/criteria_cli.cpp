@@ -1,6 +1,6 @@
 #include "app/criteria_cli.hpp"
 #include "common/text.hpp"
-#include "criteria/row_json.hpp"
+#include "vcf_cds/criteria.hpp"
 
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>

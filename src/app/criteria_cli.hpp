@@ -1,4 +1,4 @@
-// `vcf-cds criteria`: how a clinician or auditor checks what the service believes (issue #2).
+// `vcf-cds criteria`: how a clinician or auditor checks what the service believes.
 #pragma once
 
 namespace vcf_cds::app {

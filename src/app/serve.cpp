@@ -16,15 +16,17 @@
 #include <iostream>
 #include <thread>
 
-#include "app/json_log.hpp"
-#include "app/pipeline.hpp"
 #include "app/serve_config.hpp"
 #include "common/json_file.hpp"
+#include "vcf_cds/audit.hpp"
 #include "vcf_cds/auth.hpp"
+#include "vcf_cds/consult.hpp"
 #include "vcf_cds/criteria.hpp"
 #include "vcf_cds/facts.hpp"
 #include "vcf_cds/hooks.hpp"
 #include "vcf_cds/http.hpp"
+#include "vcf_cds/http_client.hpp"
+#include "vcf_cds/observability.hpp"
 
 namespace vcf_cds::app {
 namespace {
@@ -32,7 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // JWKS URLs are fetched with the same verified-TLS client as FHIR data.
-auth::JwksFetcher jwks_fetcher(std::shared_ptr<http::FhirClient> client) {
+auth::JwksFetcher jwks_fetcher(std::shared_ptr<http_client::FhirClient> client) {
   return [client](const std::string& url) -> Result<std::string> {
     auto response = client->get(url, {});
     if (!response) return std::move(response).error();
@@ -47,7 +49,7 @@ auth::JwksFetcher jwks_fetcher(std::shared_ptr<http::FhirClient> client) {
 // With a PostgreSQL store the jti ledger lives in that database, so every instance sharing it
 // refuses a replay; otherwise the verifier keeps its own in-memory ledger.
 std::shared_ptr<auth::Verifier> make_verifier(const ServeConfig& config,
-                                              std::shared_ptr<http::FhirClient> client) {
+                                              std::shared_ptr<http_client::FhirClient> client) {
   if (config.trust_issuers.empty()) return nullptr;
   auth::AuthConfig auth_config;
   auth_config.skew = std::chrono::seconds(config.jwt_skew_seconds);
@@ -123,18 +125,18 @@ int run_serve(int argc, char** argv) {
     return 1;
   }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-  configure_logging(config.log_format);  // validated by parse_config
+  observability::configure_logging(config.log_format);  // validated by parse_config
 
   http::ServerOptions server_options;
-  std::shared_ptr<const Knowledge> knowledge;
+  std::shared_ptr<const consult::Knowledge> knowledge;
   try {
     std::tie(server_options.address, server_options.port) = split_listen(config.listen);
     fs::create_directories(config.data_dir);
     if (!fs::is_directory(config.profiles)) {
       throw std::runtime_error(config.profiles + ": not a folder of FHIR profiles");
     }
-    knowledge = std::make_shared<const Knowledge>(
-        load_knowledge(config.knowledge, config.profiles, config.card_text));
+    knowledge = std::make_shared<const consult::Knowledge>(
+        consult::load_knowledge(config.knowledge, config.profiles, config.card_text));
   } catch (const UsageError& e) {
     std::cerr << "vcf-cds serve: " << e.what() << '\n';
     return 1;
@@ -154,12 +156,12 @@ int run_serve(int argc, char** argv) {
   server_options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
   server_options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
 
-  auto fetcher = std::make_shared<http::FhirClient>(
-      http::FhirClientOptions{std::chrono::milliseconds(config.fhir_timeout_ms)});
+  auto fetcher = std::make_shared<http_client::FhirClient>(
+      http_client::FhirClientOptions{std::chrono::milliseconds(config.fhir_timeout_ms)});
   ServiceWiring wiring;
-  const KnowledgeSources sources{config.knowledge, config.profiles, config.card_text};
-  const auto holder = std::make_shared<KnowledgeHolder>(knowledge);
-  const auto metrics = std::make_shared<Metrics>();
+  const consult::KnowledgeSources sources{config.knowledge, config.profiles, config.card_text};
+  const auto holder = std::make_shared<consult::KnowledgeHolder>(knowledge);
+  const auto metrics = std::make_shared<observability::Metrics>();
   wiring.knowledge = holder;
   wiring.metrics = metrics;
   wiring.fetcher = fetcher;
@@ -191,8 +193,10 @@ int run_serve(int argc, char** argv) {
         config.console_token == "auto" ? cards::random_uuid() : config.console_token;
     wiring.console_dir = config.console_dir;
     try {
-      wiring.console_examples = load_example_codes(wiring.console_dir / "example-codes.json");
-      if (auto checked = check_example_codes(*wiring.console_examples, *knowledge->terminology);
+      wiring.console_examples =
+          console::load_example_codes(wiring.console_dir / "example-codes.json");
+      if (auto checked =
+              console::check_example_codes(*wiring.console_examples, *knowledge->terminology);
           !checked) {
         throw std::runtime_error(checked.error().message);
       }
@@ -228,7 +232,7 @@ int run_serve(int argc, char** argv) {
     hangup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;  // cancelled at shutdown
       spdlog::info("SIGHUP: reloading knowledge");
-      reload_knowledge(*holder, sources, metrics.get());
+      consult::reload_knowledge(*holder, sources, metrics.get());
       await_hangup();
     });
   };

@@ -27,7 +27,7 @@ class Checker {
   void texts(std::string_view field, const std::vector<std::string>& values) {
     for (const auto& v : values) text(field, v);
   }
-  void client(const ClientIdentity& c) {
+  void client(const auth::ClientIdentity& c) {
     text("client.iss", c.iss);
     text("client.sub", c.sub);
     text("client.tenant", c.tenant);
@@ -78,7 +78,7 @@ class CanonicalWriter {
     out_ += value ? "true" : "false";
   }
   // client_iss, client_sub, client_tenant: adjacent in byte order in both record kinds.
-  void client(const ClientIdentity& c) {
+  void client(const auth::ClientIdentity& c) {
     str("client_iss", c.iss);
     str("client_sub", c.sub);
     str("client_tenant", c.tenant);

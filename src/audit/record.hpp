@@ -45,7 +45,7 @@ std::string chain_hash(std::string_view prev_hash, std::string_view canonical);
 // A consult's canonical JSON with the value of "seq" left out: `text` holds every other byte and
 // the seq digits belong at `seq_at`. Nothing else in a consult depends on the chain, so the
 // caller's thread drafts it and the writer thread, the serial part of every commit, only hashes
-// it (issue #8). canonical_json(consult) is built the same way, so the bytes cannot differ.
+// it. canonical_json(consult) is built the same way, so the bytes cannot differ.
 struct CanonicalDraft {
   std::string text;
   std::size_t seq_at = 0;

@@ -6,7 +6,7 @@
 // an open-addressing set of keys. Measured with 100,000 entries: 54 bytes an entry, 5.4 MB in
 // all (the default capacity of 204,000 is ~11 MB when full; memory grows only as entries come);
 // node-based std containers took 113 bytes an entry, and the cache is most of the RSS that JWT
-// checking adds under load (issue #8). Two ids sharing 128 bits of digest is not a practical
+// checking adds under load. Two ids sharing 128 bits of digest is not a practical
 // concern. Every insert first drops entries whose token has expired; when still full it refuses the
 // new id rather than forget a live one: forgetting would let that token in again. The verifier
 // bounds token lifetime, so an entry frees its room within replay_window, and replay_capacity sizes

@@ -115,6 +115,36 @@ std::string CardText::pubmed_link(std::string_view pmid) const {
   return pubmed_url.render(data);
 }
 
+const Words& word_list(const CardText& text, WordList list) {
+  switch (list) {
+    case WordList::population:
+      return text.population;
+    case WordList::facts:
+      return text.facts;
+    case WordList::assumptions:
+      return text.assumptions;
+    case WordList::rrl_meaning:
+      break;
+  }
+  return text.rrl_meaning;
+}
+
+std::string_view word(const CardText& text, WordList list, std::string_view key) {
+  return CardText::word(word_list(text, list), key);
+}
+
+std::string_view rrl_meaning(const CardText& text, std::string_view rrl) {
+  return text.rrl_meaning_of(rrl);
+}
+
+std::string pubmed_link(const CardText& text, std::string_view pmid) {
+  return text.pubmed_link(pmid);
+}
+
+const std::string& source_label(const CardText& text) {
+  return text.source_label;
+}
+
 std::shared_ptr<const CardText> load_card_text(const std::filesystem::path& folder) {
   const auto json_file = folder / "card-text.json";
   rapidjson::Document doc;

@@ -25,14 +25,6 @@ std::vector<Alternative> usually_appropriate_alternatives(const criteria::Decisi
                                                           const facts::Terminology& terminology,
                                                           facts::Region region);
 
-// A fact's sources, bounded: a patient with thousands of matching records would otherwise list
-// every one in every card and audit record. At most `keep` of `evidence`, the newest (undated
-// ones first: like the order's own reasons, they count as new), shown in their original order;
-// the rest is only counted (evidence.size() minus the result's size).
-inline constexpr std::size_t kSourcesShown = 5;
-std::vector<const facts::Evidence*> newest_evidence(const std::vector<facts::Evidence>& evidence,
-                                                    std::size_t keep = kSourcesShown);
-
 // Region for suggestions (CONTRACT §7): the spine region of the order's code or bodySite, else
 // the VCF's ICD-10-CM site or bodySite; Region::none when no level is known (a whole-body order
 // without one included).

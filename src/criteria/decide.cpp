@@ -333,7 +333,7 @@ Decision decide(const KnowledgeBase& kb, facts::OrderedProcedure procedure,
   add_clarifications(table, f, decision);
 
   // Matching reads only the derived flags. Each flip copies the facts, so the evidence (every
-  // source string) is set aside meanwhile instead of being copied nine times (issue #8).
+  // source string) is set aside meanwhile instead of being copied nine times.
   auto evidence = std::exchange(decision.facts.evidence, {});
   for (const auto& flip : kFlips) {
     if (!flip.absent(f)) continue;

@@ -1,4 +1,4 @@
-// Loads cards/criteria.json into immutable structs and validates it (issue #2, CONTRACT §1).
+// Loads cards/criteria.json into immutable structs and validates it (CONTRACT §1).
 #include "vcf_cds/criteria.hpp"
 
 #include <algorithm>

@@ -6,8 +6,6 @@
 
 #include <algorithm>
 
-#include "cards/card_text.hpp"
-
 namespace vcf_cds::evidence {
 namespace {
 
@@ -108,7 +106,7 @@ std::string references_html(const ProcedureRow& row, const cards::CardText& text
   if (row.references.empty()) return "<p>No references listed for this row.</p>\n";
   std::string out = "<ol class=\"refs\">\n";
   for (const auto& ref : row.references) {
-    const std::string url = text.pubmed_link(ref.pmid);
+    const std::string url = cards::pubmed_link(text, ref.pmid);
     const std::string pmid =
         url.empty() ? fmt::format("PMID {}", escape(ref.pmid))
                     : fmt::format("<a href=\"{}\">PMID {}</a>", escape(url), escape(ref.pmid));
@@ -121,7 +119,7 @@ std::string references_html(const ProcedureRow& row, const cards::CardText& text
 
 std::string rrl_cell(std::string_view rrl, const cards::CardText& text) {
   return fmt::format("{} <span class=\"muted\">({})</span>", escape(rrl),
-                     escape(text.rrl_meaning_of(rrl)));
+                     escape(cards::rrl_meaning(text, rrl)));
 }
 
 }  // namespace
@@ -170,8 +168,9 @@ std::string row_html(const KnowledgeBase& kb, const Variant& variant, const Proc
       "<tr><th>Relative radiation level, {}</th><td>{}</td></tr>\n</table>\n",
       category_class(row.category), escape(criteria::to_string(row.category)),
       row.disagreement ? " (panel disagreement)" : "", row.rating, row.median, escape(row.soe),
-      escape(cards::CardText::word(text.population, "adult")), rrl_cell(row.rrl_adult, text),
-      escape(cards::CardText::word(text.population, "pediatric")),
+      escape(cards::word(text, cards::WordList::population, "adult")),
+      rrl_cell(row.rrl_adult, text),
+      escape(cards::word(text, cards::WordList::population, "pediatric")),
       rrl_cell(row.rrl_pediatric, text));
   out += "<h2>Panel votes</h2>\n" + votes_svg(row) + "\n";
   out += "<h2>References</h2>\n" + references_html(row, text);

@@ -4,8 +4,6 @@
 
 #include <charconv>
 
-#include "cards/card_text.hpp"
-#include "criteria/row_json.hpp"
 #include "evidence/html.hpp"
 #include "vcf_cds/evidence.hpp"
 
@@ -100,7 +98,7 @@ void write_row_json(Json& w, const KnowledgeBase& kb, const Variant& variant,
   w.EndObject();
   criteria::write_row_evidence(w, row, [&text](Json& out, const criteria::Reference& ref) {
     out.Key("url");
-    if (const auto url = text.pubmed_link(ref.pmid); !url.empty()) {
+    if (const auto url = cards::pubmed_link(text, ref.pmid); !url.empty()) {
       out.String(url.data(), static_cast<rapidjson::SizeType>(url.size()));
     } else {
       out.Null();

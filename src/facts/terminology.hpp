@@ -75,7 +75,7 @@ class Terminology {
   CodeTable<Region> exact_regions_;
   CodeTable<Region> prefix_regions_;
   // Bit n set: some prefix key is n bytes long. A code is probed only at those lengths, not at
-  // every length (each probe hashes the prefix; issue #8).
+  // every length (each probe hashes the prefix).
   std::uint64_t prefix_kind_lengths_ = 0;
   std::uint64_t prefix_region_lengths_ = 0;
   CodeTable<std::vector<MapTarget>> targets_;

@@ -10,16 +10,16 @@
 
 namespace vcf_cds::hooks {
 
-Result<std::unique_ptr<Consult>> parse_call(std::string_view service_id, std::string&& body,
-                                            const CallOptions& options) {
+Result<std::unique_ptr<ParsedCall>> parse_call(std::string_view service_id, std::string&& body,
+                                               const CallOptions& options) {
   const ServiceDescriptor* service = find_service(service_id);
   if (service == nullptr) {
     return make_error(ErrorCode::not_found, "",
                       "no CDS service with id '" + std::string(service_id) + "'");
   }
-  // The Consult owns the body and every fetched page; the HookRequest borrows from both, so it
+  // The ParsedCall owns the body and every fetched page; the HookRequest borrows from both, so it
   // lives on the heap and never moves.
-  auto consult = std::make_unique<Consult>();
+  auto consult = std::make_unique<ParsedCall>();
   consult->body.text = std::move(body);
   if (Status parsed = parse_request(*consult, *service, options.limits); !parsed) {
     return std::move(parsed).error();
@@ -27,16 +27,8 @@ Result<std::unique_ptr<Consult>> parse_call(std::string_view service_id, std::st
   return consult;
 }
 
-Result<std::string> call_service(std::string_view service_id, std::string&& body,
-                                 FhirFetcher& fetcher, const CallOptions& options,
-                                 const Decide& decide) {
-  auto consult = parse_call(service_id, std::move(body), options);
-  if (!consult) return std::move(consult).error();
-  return decide_call(**consult, fetcher, options, decide);
-}
-
-Result<std::string> decide_call(Consult& consult, FhirFetcher& fetcher, const CallOptions& options,
-                                const Decide& decide) {
+Result<std::string> decide_call(ParsedCall& consult, FhirFetcher& fetcher,
+                                const CallOptions& options, const Decide& decide) {
   // Prefetch is completed only if the decision asks (an order it can rate), and only once.
   std::optional<Status> completed;
   const std::function<Status()> ensure = [&]() -> Status {

@@ -1,5 +1,5 @@
 // POST /cds-services/{id}/feedback (CDS Hooks 2.0 "Feedback"): validate, then hand to the sink
-// (the audit store, issue #7). Unknown card uuids are accepted here; the store flags them.
+// (the audit store). Unknown card uuids are accepted here; the store flags them.
 #include <string>
 
 #include "hooks/json_util.hpp"

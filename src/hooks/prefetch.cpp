@@ -183,8 +183,8 @@ void mark_partial(ClinicalData& data, std::string_view key, PartialReason reason
   data.partial.push_back(PartialRead{std::string(key), reason});
 }
 
-// GETs `url` and every `next` page (up to the cap), keeping each page on the Consult.
-Status fetch_pages(Consult& consult, FhirFetcher& fetcher, Budget& budget, std::string_view key,
+// GETs `url` and every `next` page (up to the cap), keeping each page on the ParsedCall.
+Status fetch_pages(ParsedCall& consult, FhirFetcher& fetcher, Budget& budget, std::string_view key,
                    std::string url, const PrefetchOptions& options) {
   const std::string_view server_origin = origin(consult.request.fhir_server);
   for (int page = 0; page < options.max_pages; ++page) {
@@ -281,7 +281,7 @@ Result<std::string> expand_template(std::string_view tmpl, const HookRequest& re
   return out;
 }
 
-bool prefetch_may_fetch(const Consult& consult, const PrefetchOptions& options) {
+bool prefetch_may_fetch(const ParsedCall& consult, const PrefetchOptions& options) {
   if (consult.request.fhir_server.empty()) return false;  // nothing to fetch from: no wait
   // Not an allowed server: refused without a connection, so no wait either.
   if (!options.fhir_servers.allows(consult.request.fhir_server)) return false;
@@ -310,7 +310,8 @@ std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
   return missing;
 }
 
-Status complete_prefetch(Consult& consult, FhirFetcher& fetcher, const PrefetchOptions& options) {
+Status complete_prefetch(ParsedCall& consult, FhirFetcher& fetcher,
+                         const PrefetchOptions& options) {
   HookRequest& request = consult.request;
   Budget budget(options);
   for (const auto& [key, tmpl] : consult.service->prefetch) {

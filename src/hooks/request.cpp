@@ -84,8 +84,8 @@ Status parse_selections(const rapidjson::Value& context, HookRequest& request) {
   return Ok{};
 }
 
-// fhirServer / fhirAuthorization: the token is kept on the Consult only, never in HookRequest.
-Status parse_fhir_access(const rapidjson::Value& root, Consult& consult) {
+// fhirServer / fhirAuthorization: the token is kept on the ParsedCall only, never in HookRequest.
+Status parse_fhir_access(const rapidjson::Value& root, ParsedCall& consult) {
   auto server = optional_string(root, "fhirServer", "fhirServer");
   if (!server) return std::move(server).error();
   if (!server->empty() && !server->starts_with("https://") && !server->starts_with("http://")) {
@@ -104,7 +104,7 @@ Status parse_fhir_access(const rapidjson::Value& root, Consult& consult) {
   return Ok{};
 }
 
-Status parse_prefetch(const rapidjson::Value& root, Consult& consult, const JsonLimits& limits) {
+Status parse_prefetch(const rapidjson::Value& root, ParsedCall& consult, const JsonLimits& limits) {
   const rapidjson::Value* prefetch = json::find(root, "prefetch");
   if (prefetch == nullptr || prefetch->IsNull()) return Ok{};
   if (!prefetch->IsObject()) return invalid("prefetch", "prefetch must be an object");
@@ -127,7 +127,8 @@ Status parse_prefetch(const rapidjson::Value& root, Consult& consult, const Json
 
 }  // namespace
 
-Status parse_request(Consult& consult, const ServiceDescriptor& service, const JsonLimits& limits) {
+Status parse_request(ParsedCall& consult, const ServiceDescriptor& service,
+                     const JsonLimits& limits) {
   consult.service = &service;
   if (Status parsed = parse_json(consult.body, limits); !parsed) return parsed;
   const rapidjson::Value& root = consult.body.dom;

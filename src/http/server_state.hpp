@@ -31,8 +31,8 @@ struct ServerState {
   const ServerOptions options;
   const Handlers handlers;
   boost::asio::thread_pool worker_pool;  // blocking handlers run here, never on I/O threads
-  // call_async runs here. A pool as large as the core count: in the (b) benchmark, 2 threads
-  // instead of 4 gave a p99 of ~5 ms instead of 7-8 ms (bench/RESULTS.md, issue #8).
+  // Handlers::call runs here. A pool as large as the core count: in the (b) benchmark, 2 threads
+  // instead of 4 gave a p99 of ~5 ms instead of 7-8 ms (bench/RESULTS.md).
   boost::asio::thread_pool compute_pool;
   std::atomic<bool> draining{false};  // set once by shutdown; sessions stop keeping alive
   // Sessions alive: raised by the listener (one strand) before a Session exists, lowered when

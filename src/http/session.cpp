@@ -44,14 +44,14 @@ void answer_on_throw(std::string_view service_id, const Reply& answer, Work&& wo
   answer(error_response(make_error(ErrorCode::internal, "", "internal error")));
 }
 
-// Runs a pool-side handler and answers through `reply` exactly once; `call_async` may do so
+// Runs a pool-side handler and answers through `reply` exactly once; `call` may do so
 // later from another thread, and from work it hands to `to_workers`. The catch-all maps
 // surprises to 500, in the handler and in that work alike.
 void run_handler(const Handlers& handlers, const Route& route, std::string&& body,
                  std::string_view authorization, std::string_view method, std::string_view target,
                  const Offload& to_workers, const Reply& reply) {
-  // Shared with call_async's callback: if the handler throws after handing it on, the 500 below
-  // and a late answer cannot both be sent.
+  // Shared with the call handler's callback: if the handler throws after handing it on, the 500
+  // below and a late answer cannot both be sent.
   auto once = std::make_shared<std::atomic<bool>>(false);
   const Reply answer = [once, reply](Response response) {
     if (!once->exchange(true)) reply(std::move(response));
@@ -68,22 +68,13 @@ void run_handler(const Handlers& handlers, const Route& route, std::string&& bod
       }
       return answer(handlers.console(method, target, authorization, std::move(body)));
     }
-    Caller caller;
-    if (handlers.authenticate) {
-      auto who = handlers.authenticate(route.kind, route.service_id, authorization);
-      if (!who) return answer(error_response(who.error()));
-      caller = std::move(*who);
-    }
-    if (route.kind == RouteKind::call && handlers.call_async) {
-      return handlers.call_async(
-          route.service_id, std::move(body), caller, offload,
+    if (route.kind == RouteKind::call && handlers.call) {
+      return handlers.call(
+          route.service_id, std::move(body), authorization, offload,
           [answer](Result<std::string> result) { answer(to_response(std::move(result))); });
     }
-    if (route.kind == RouteKind::call && handlers.call) {
-      return answer(to_response(handlers.call(route.service_id, std::move(body), caller)));
-    }
     if (route.kind == RouteKind::feedback && handlers.feedback) {
-      Status status = handlers.feedback(route.service_id, std::move(body), caller);
+      Status status = handlers.feedback(route.service_id, std::move(body), authorization);
       if (!status) return answer(error_response(status.error()));
       return answer(Response{200, {}, {}, {}, {}});  // Sandbox ignores the body; 2.0 defines none
     }
@@ -197,7 +188,7 @@ void Session::on_continue(beast::error_code ec, std::size_t) {
 
 void Session::do_read_body() {
   // Beast reads as much as the buffer has room for, and the parser moves body bytes out of it as
-  // they come: with the 4 KB a connection starts with, a 25 KB body took seven reads (issue #8).
+  // they come: with the 4 KB a connection starts with, a 25 KB body took seven reads.
   // Room for the body (Content-Length, already checked against the limit), up to 64 KB: a client
   // announcing a large body and sending it slowly holds no more than that here.
   if (const auto length = parser_->content_length()) {
@@ -280,14 +271,11 @@ void Session::handle_request() {
         }
         break;
       case RouteKind::discovery:
-        if (const auto& authenticate = state_->handlers.authenticate) {
-          auto who = authenticate(RouteKind::discovery, {}, request[bhttp::field::authorization]);
-          if (!who) {
-            response = error_response(who.error());
-            break;
-          }
+        if (state_->handlers.discovery) {
+          response = to_response(state_->handlers.discovery(request[bhttp::field::authorization]));
+        } else {
+          response = error_response(make_error(ErrorCode::not_found, "", "no discovery"));
         }
-        response = Response{200, "application/json", state_->handlers.discovery(), {}, {}};
         break;
       case RouteKind::method_not_allowed:
         response = error_response(make_error(
@@ -318,7 +306,7 @@ void Session::dispatch_to_pool(Route matched) {
   auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
   // Calls run on the compute pool and hand their waits to the worker pool; feedback (it waits
   // for its commit), the console (database reads) and a plain `call` may block where they run.
-  const bool compute = matched.kind == RouteKind::call && state_->handlers.call_async;
+  const bool compute = matched.kind == RouteKind::call && state_->handlers.call;
   auto& pool = compute ? state_->compute_pool : state_->worker_pool;
   asio::post(pool, [self = shared_from_this(), home, matched = std::move(matched),
                     body = std::move(body), authorization = std::move(authorization),

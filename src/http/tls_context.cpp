@@ -1,4 +1,4 @@
-// The server's TLS settings (issue #6): TLS 1.2 and 1.3 only; for 1.2, forward-secret AEAD
+// The server's TLS settings: TLS 1.2 and 1.3 only; for 1.2, forward-secret AEAD
 // suites (ECDHE with AES-GCM or ChaCha20-Poly1305) in the server's order of preference; 1.3 keeps
 // OpenSSL's default suites (all AEAD). No compression (CRIME), no renegotiation (client-initiated
 // renegotiation is a CPU-exhaustion vector and HTTP/1.1 here never needs it).

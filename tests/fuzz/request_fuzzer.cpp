@@ -8,9 +8,9 @@
 
 namespace {
 
-const vcf_cds::app::Knowledge& knowledge() {
+const vcf_cds::consult::Knowledge& knowledge() {
   // Loaded once: start-up files are trusted input and not what is being fuzzed.
-  static const vcf_cds::app::Knowledge loaded =
+  static const vcf_cds::consult::Knowledge loaded =
       vcf_cds::fuzz::load_fuzz_knowledge(VCF_CDS_SOURCE_DIR);
   return loaded;
 }

@@ -1,5 +1,5 @@
 // The request path without a network, shared by the libFuzzer target and the regression test:
-// JSON body -> hooks::parse_request -> prefetch from the body only -> app::run_pipeline (facts,
+// JSON body -> hooks::parse_request -> prefetch from the body only -> consult::run_pipeline (facts,
 // decision, cards). Anything this throws, or any sanitizer report, is a bug: in the service
 // the same input would become a 500 or a crash (CONTRACT §6).
 #pragma once
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "app/pipeline.hpp"
+#include "vcf_cds/consult.hpp"
 #include "vcf_cds/hooks.hpp"
 
 namespace vcf_cds::fuzz {
@@ -22,13 +22,13 @@ class NoNetwork : public hooks::FhirFetcher {
   }
 };
 
-inline app::Knowledge load_fuzz_knowledge(const std::filesystem::path& source_dir) {
-  return app::load_knowledge(source_dir / "cards/criteria.json", source_dir / "fhir-profiles",
-                             source_dir / "cards/templates");
+inline consult::Knowledge load_fuzz_knowledge(const std::filesystem::path& source_dir) {
+  return consult::load_knowledge(source_dir / "cards/criteria.json", source_dir / "fhir-profiles",
+                                 source_dir / "cards/templates");
 }
 
 // Runs `body` as a call to every hosted service (the hook check picks the one that matches).
-inline void run_request(const app::Knowledge& knowledge, std::string_view body) {
+inline void run_request(const consult::Knowledge& knowledge, std::string_view body) {
   NoNetwork network;
   // The fixtures' FHIR servers are allowed, so fuzzed calls still reach the (failing) fetch.
   static const hooks::PrefetchOptions prefetch_options = [] {
@@ -38,20 +38,20 @@ inline void run_request(const app::Knowledge& knowledge, std::string_view body) 
     return options;
   }();
   for (const hooks::ServiceDescriptor& service : hooks::services()) {
-    hooks::Consult consult;
-    consult.body.text.assign(body);
-    if (!hooks::parse_request(consult, service, hooks::JsonLimits{})) continue;
-    app::PipelineInput input;
-    input.request = &consult.request;
+    hooks::ParsedCall parsed;
+    parsed.body.text.assign(body);
+    if (!hooks::parse_request(parsed, service, hooks::JsonLimits{})) continue;
+    consult::PipelineInput input;
+    input.request = &parsed.request;
     input.now = std::chrono::sys_days{std::chrono::year{2026} / 1 / 15};  // reproducible
     // Prefetch from the body is used; missing keys "fail to fetch" and the decision goes on
     // with what it has, which reaches more of facts and criteria than a 412 would.
     input.ensure_clinical_data = [&]() -> Status {
-      (void)hooks::complete_prefetch(consult, network, prefetch_options);
+      (void)hooks::complete_prefetch(parsed, network, prefetch_options);
       return Ok{};
     };
     input.new_uuid = [] { return std::string("urn:uuid:00000000-0000-4000-8000-000000000000"); };
-    (void)app::run_pipeline(knowledge, input);
+    (void)consult::run_pipeline(knowledge, input);
   }
 }
 

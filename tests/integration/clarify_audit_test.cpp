@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "app/console_audit.hpp"
+#include "console/audit.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -88,6 +88,6 @@ TEST_SUITE("integration") {
     CHECK(stored[0].outcome == "accepted");
     CHECK(stored[0].accepted_suggestions == std::vector<std::string>{question_uuid});
     // The audit console names the answer the clinician gave.
-    CHECK(vcf_cds::app::console::accepted_suggestion_label(consult, stored[0]) == question_label);
+    CHECK(vcf_cds::console::accepted_suggestion_label(consult, stored[0]) == question_label);
   }
 }

@@ -9,12 +9,12 @@
 #include <regex>
 #include <sstream>
 
-#include "app/knowledge_reload.hpp"
 #include "common/json_file.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "support/log_capture.hpp"
 #include "unit/hooks/hooks_support.hpp"
+#include "vcf_cds/consult.hpp"
 
 namespace {
 
@@ -57,7 +57,7 @@ struct KnowledgeCopy {
     fs::copy(source_path("fhir-profiles"), dir.path() / "fhir-profiles",
              fs::copy_options::recursive);
   }
-  vcf_cds::app::KnowledgeSources sources() const {
+  vcf_cds::consult::KnowledgeSources sources() const {
     return {dir.path() / "cards/criteria.json", dir.path() / "fhir-profiles",
             dir.path() / "cards/templates"};
   }
@@ -171,7 +171,8 @@ TEST_SUITE("integration") {
     // (72149 is still advanced imaging).
     KnowledgeCopy copy;
     copy.replace("fhir-profiles/ConceptMap-procedure-rows.json", R"("72149")", R"("72149-x")");
-    CHECK(vcf_cds::app::reload_knowledge(service.knowledge(), copy.sources(), &service.metrics()));
+    CHECK(vcf_cds::consult::reload_knowledge(service.knowledge(), copy.sources(),
+                                             &service.metrics()));
     const auto changed = service.knowledge().load();
     CHECK(changed->version != original->version);
     CHECK(changed->version.starts_with(original->criteria->version + "+profiles:"));
@@ -191,8 +192,8 @@ TEST_SUITE("integration") {
     // A broken criteria file: refused, the previous knowledge stays.
     KnowledgeCopy broken;
     broken.dir.write("cards/criteria.json", "{ not json");
-    CHECK_FALSE(
-        vcf_cds::app::reload_knowledge(service.knowledge(), broken.sources(), &service.metrics()));
+    CHECK_FALSE(vcf_cds::consult::reload_knowledge(service.knowledge(), broken.sources(),
+                                                   &service.metrics()));
     CHECK(service.knowledge().load() == changed);
 
     auto scrape = exchange(service.port(), "GET", "/metrics");

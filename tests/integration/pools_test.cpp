@@ -28,16 +28,16 @@ struct Seen {
 };
 
 TEST_SUITE("integration") {
-  TEST_CASE("server: call_async on the compute pool, offloaded work and feedback on workers") {
+  TEST_CASE("server: call on the compute pool, offloaded work and feedback on workers") {
     Seen seen;
     std::promise<void> release;
     std::shared_future<void> released = release.get_future().share();
     std::atomic<bool> waiting{false};
 
     http::Handlers handlers;
-    handlers.call_async = [&](std::string_view, std::string&& body, const http::Caller&,
-                              const http::Offload& offload,
-                              std::function<void(Result<std::string>)> done) {
+    handlers.call = [&](std::string_view, std::string&& body, std::string_view,
+                        const http::Offload& offload,
+                        std::function<void(Result<std::string>)> done) {
       if (body == "wait") {
         offload([&, done] {
           seen.add(seen.offloaded);
@@ -50,7 +50,7 @@ TEST_SUITE("integration") {
       seen.add(seen.quick_calls);
       done(std::string("{\"cards\":[]}"));
     };
-    handlers.feedback = [&](std::string_view, std::string&&, const http::Caller&) -> Status {
+    handlers.feedback = [&](std::string_view, std::string&&, std::string_view) -> Status {
       seen.add(seen.feedback);
       return Ok{};
     };
@@ -97,9 +97,9 @@ TEST_SUITE("integration") {
 
   TEST_CASE("server: offloaded work that throws -> 500 OperationOutcome, the server goes on") {
     http::Handlers handlers;
-    handlers.call_async = [](std::string_view, std::string&& body, const http::Caller&,
-                             const http::Offload& offload,
-                             std::function<void(Result<std::string>)> done) {
+    handlers.call = [](std::string_view, std::string&& body, std::string_view,
+                       const http::Offload& offload,
+                       std::function<void(Result<std::string>)> done) {
       if (body == "throw") {
         offload([] { throw std::runtime_error("lost the FHIR page"); });
         return;

@@ -64,8 +64,9 @@ TEST_SUITE("integration") {
   TEST_CASE("quiet: audit store down, 200 calls -> each answered 503, one log line per window") {
     std::chrono::steady_clock::time_point now{};
     app::ServiceWiring wiring;
-    wiring.knowledge = std::make_shared<app::KnowledgeHolder>(shared_knowledge());
-    wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{});  // as serve
+    wiring.knowledge = std::make_shared<consult::KnowledgeHolder>(shared_knowledge());
+    wiring.fetcher =
+        std::make_shared<http_client::FhirClient>(http_client::FhirClientOptions{});  // as serve
     wiring.store = std::make_shared<DownStore>();
     wiring.log_clock = [&] { return now; };
     const http::Handlers handlers = app::make_handlers(std::move(wiring));
@@ -74,12 +75,12 @@ TEST_SUITE("integration") {
     LogCapture capture;
     int unavailable = 0;
     const auto call = [&] {
-      handlers.call_async("vcf-imaging-select", hooks_fixture("order-select-pama.json"), {},
-                          inline_offload, [&](Result<std::string> result) {
-                            if (!result && result.error().code == ErrorCode::unavailable) {
-                              ++unavailable;
-                            }
-                          });
+      handlers.call("vcf-imaging-select", hooks_fixture("order-select-pama.json"), "",
+                    inline_offload, [&](Result<std::string> result) {
+                      if (!result && result.error().code == ErrorCode::unavailable) {
+                        ++unavailable;
+                      }
+                    });
     };
     for (int i = 0; i < 200; ++i) call();
     now += 11s;
@@ -93,32 +94,32 @@ TEST_SUITE("integration") {
 
   TEST_CASE("quiet: 1,000 refused tokens -> one log line per window, every one counted") {
     std::chrono::steady_clock::time_point now{};
-    app::ServiceWiring wiring;
-    wiring.knowledge = std::make_shared<app::KnowledgeHolder>(shared_knowledge());
+    consult::Context wiring;
+    wiring.knowledge = std::make_shared<consult::KnowledgeHolder>(shared_knowledge());
     wiring.verifier =
         std::make_shared<vcf_cds::auth::Verifier>(tok::trusted_config(), tok::FakeClock().fn());
     wiring.public_base_url = "https://cds.example.org";
     wiring.log_clock = [&] { return now; };
-    auto metrics = std::make_shared<app::Metrics>();
+    auto metrics = std::make_shared<observability::Metrics>();
     wiring.metrics = metrics;
-    const http::Handlers handlers = app::make_handlers(std::move(wiring));
+    const consult::Service service(std::move(wiring));
 
     LogCapture capture;
     for (int i = 0; i < 1000; ++i) {
-      auto caller = handlers.authenticate(http::RouteKind::call, "vcf-imaging-select",
-                                          "Bearer not-a-jwt-" + std::to_string(i));
+      auto caller = service.authenticate(http::RouteKind::call, "vcf-imaging-select",
+                                         "Bearer not-a-jwt-" + std::to_string(i));
       REQUIRE_FALSE(caller.has_value());
     }
     now += 11s;  // the next window: one line, saying how many were left out
     REQUIRE_FALSE(
-        handlers.authenticate(http::RouteKind::call, "vcf-imaging-select", "Bearer again"));
+        service.authenticate(http::RouteKind::call, "vcf-imaging-select", "Bearer again"));
     const std::string log = capture.stop();
     INFO(log);
     CHECK(count_of(log, "401 for ") == 2);
     CHECK(count_of(log, "(and 999 more like it since the last such line)") == 1);
     CHECK(log.find("not-a-jwt") == std::string::npos);  // never the token
 
-    const std::string exposition = handlers.metrics();
+    const std::string exposition = metrics->render({});
     double total = 0;
     std::istringstream lines(exposition);
     for (std::string line; std::getline(lines, line);) {

@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 #include "app/serve.hpp"
+#include "vcf_cds/http_client.hpp"
+#include "vcf_cds/observability.hpp"
 
 #include "support/temp_dir.hpp"
 #include "vcf_cds/audit.hpp"
@@ -19,10 +21,10 @@
 
 namespace vcf_cds::testing {
 
-inline std::shared_ptr<const app::Knowledge> shared_knowledge() {
-  static const auto knowledge = std::make_shared<const app::Knowledge>(
-      app::load_knowledge(source_path("cards/criteria.json"), source_path("fhir-profiles"),
-                          source_path("cards/templates")));
+inline std::shared_ptr<const consult::Knowledge> shared_knowledge() {
+  static const auto knowledge = std::make_shared<const consult::Knowledge>(
+      consult::load_knowledge(source_path("cards/criteria.json"), source_path("fhir-profiles"),
+                              source_path("cards/templates")));
   return knowledge;
 }
 
@@ -61,7 +63,8 @@ class ServiceUnderTest {
     app::ServiceWiring wiring;
     wiring.knowledge = knowledge_;
     wiring.metrics = metrics_;
-    wiring.fetcher = std::make_shared<http::FhirClient>(http::FhirClientOptions{fhir_timeout});
+    wiring.fetcher =
+        std::make_shared<http_client::FhirClient>(http_client::FhirClientOptions{fhir_timeout});
     auto allowed = hooks::FhirServerAllowList::parse(extras.fhir_server_allow);
     REQUIRE(allowed.has_value());
     wiring.call_options.prefetch.fhir_servers = std::move(*allowed);
@@ -90,8 +93,8 @@ class ServiceUnderTest {
     server_->wait();
   }
   int drained() const { return drained_; }
-  app::KnowledgeHolder& knowledge() { return *knowledge_; }
-  app::Metrics& metrics() { return *metrics_; }
+  consult::KnowledgeHolder& knowledge() { return *knowledge_; }
+  observability::Metrics& metrics() { return *metrics_; }
   audit::Store& store() { return *store_; }
   const std::filesystem::path& data_dir() const { return data_dir_.path(); }
   std::vector<audit::FeedbackRecord> feedback() {
@@ -108,9 +111,9 @@ class ServiceUnderTest {
  private:
   TempDir data_dir_;
   std::shared_ptr<audit::Store> store_;
-  std::shared_ptr<app::KnowledgeHolder> knowledge_ =
-      std::make_shared<app::KnowledgeHolder>(shared_knowledge());
-  std::shared_ptr<app::Metrics> metrics_ = std::make_shared<app::Metrics>();
+  std::shared_ptr<consult::KnowledgeHolder> knowledge_ =
+      std::make_shared<consult::KnowledgeHolder>(shared_knowledge());
+  std::shared_ptr<observability::Metrics> metrics_ = std::make_shared<observability::Metrics>();
   std::atomic<int> drained_{0};
   std::unique_ptr<http::Server> server_;
 };

@@ -12,7 +12,7 @@ artifacts=${VCF_CDS_ARTIFACTS_DIR:-$src/tests/artifacts}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 if ! "$bin" serve --help 2>&1 | grep -q -- '--console-token'; then
-  fail "'vcf-cds serve --help' has no --console-token: the console is not wired into the server yet (src/app/handlers.cpp must route /console to app::console_handle, see src/app/console_api.hpp)"
+  fail "'vcf-cds serve --help' has no --console-token: the console is not wired into the server yet (src/app/handlers.cpp must route /console to console::console_handle, see include/vcf_cds/console.hpp)"
 fi
 chromium=${CHROMIUM:-$(command -v chromium || true)}
 chromedriver=${CHROMEDRIVER:-$(command -v chromedriver || true)}

@@ -9,17 +9,15 @@
 #include <map>
 #include <sstream>
 
-#include "app/pipeline.hpp"
 #include "support/temp_dir.hpp"
+#include "vcf_cds/consult.hpp"
 
 namespace vcf_cds::testing {
 
-namespace app = vcf_cds::app;
-
-inline const app::Knowledge& knowledge() {
-  static const app::Knowledge loaded =
-      app::load_knowledge(source_path("cards/criteria.json"), source_path("fhir-profiles"),
-                          source_path("cards/templates"));
+inline const consult::Knowledge& knowledge() {
+  static const consult::Knowledge loaded =
+      consult::load_knowledge(source_path("cards/criteria.json"), source_path("fhir-profiles"),
+                              source_path("cards/templates"));
   return loaded;
 }
 
@@ -86,15 +84,15 @@ inline Outcome run_scenario(const rapidjson::Value& scenario) {
 
   Outcome outcome;
   int next_id = 0;
-  app::PipelineInput input;
+  consult::PipelineInput input;
   input.request = &request;
   input.now = parse_day(str(scenario, "today"));
   input.ensure_clinical_data = [] { return vcf_cds::Status(vcf_cds::Ok{}); };
   input.new_uuid = [&next_id] {
     return "00000000-0000-4000-8000-" + std::to_string(100000000000 + next_id++);
   };
-  input.record = [&outcome](const app::ConsultOutcome& consult) {
-    for (const auto& d : *consult.decisions) {
+  input.record = [&outcome](const consult::ConsultOutcome& recorded) {
+    for (const auto& d : *recorded.decisions) {
       Seen seen;
       for (const auto& a : d.assumptions) {
         seen.assumptions.push_back(a.fact + (a.assumed_present ? ":true" : ":false"));
@@ -111,7 +109,7 @@ inline Outcome run_scenario(const rapidjson::Value& scenario) {
     }
     return vcf_cds::Status(vcf_cds::Ok{});
   };
-  auto body = app::run_pipeline(knowledge(), input);
+  auto body = consult::run_pipeline(knowledge(), input);
   REQUIRE(body.has_value());
   outcome.body = std::move(body).value();
   return outcome;

@@ -21,7 +21,9 @@ inline audit::ConsultRecord sample_consult(int n, int variant = 1) {
   r.service_id = "vcf-order-select";
   r.hook = "order-select";
   r.hook_instance = "hook-" + id;
-  r.client = {"https://sandbox.cds-hooks.org", "client-" + id, "tenant-a"};
+  r.client.iss = "https://sandbox.cds-hooks.org";
+  r.client.sub = "client-" + id;
+  r.client.tenant = "tenant-a";
   r.user_id = "Practitioner/doc-" + std::to_string(n % 3);
   r.patient_id = "Patient/pat-" + std::to_string(n % 5);
   r.encounter_id = "Encounter/enc-" + id;
@@ -61,7 +63,9 @@ inline audit::FeedbackRecord sample_feedback(const std::string& card, const std:
   }
   f.outcome_timestamp = "2024-05-01T10:05:00Z";
   f.received_time = "2024-05-01T10:05:01Z";
-  f.client = {"https://sandbox.cds-hooks.org", "client-x", ""};
+  f.client.iss = "https://sandbox.cds-hooks.org";
+  f.client.sub = "client-x";
+  f.client.tenant = "";
   return f;
 }
 

@@ -5,8 +5,8 @@
 #include <sstream>
 #include <string>
 
-#include "audit/export.hpp"
 #include "unit/console/console_support.hpp"
+#include "vcf_cds/audit_review.hpp"
 
 namespace {
 
@@ -105,8 +105,8 @@ struct Seeded {
     }));
     store->flush();
   }
-  app::ConsoleResponse get(const std::string& path) {
-    return app::console_audit(*store, "/console/api/audit/" + path);
+  console::ConsoleResponse get(const std::string& path) {
+    return console::console_audit(*store, "/console/api/audit/" + path);
   }
   void tamper(const char* sql) {
     sqlite3* db = nullptr;
@@ -183,10 +183,10 @@ TEST_SUITE("console") {
   TEST_CASE("console_audit summary: rows equal `vcf-cds audit summary --json`") {
     Seeded s;
     const auto doc = parse(s.get("summary").body);
-    auto extract = audit::load_extract(*s.store, {});
+    auto extract = audit_review::load_extract(*s.store, {});
     REQUIRE(extract);
     std::ostringstream cli;
-    audit::write_summary_json(*extract, cli);
+    audit_review::write_summary_json(*extract, cli);
     const auto expected = parse(cli.str());
     CHECK(at(doc, "/rows") == expected["rows"]);
     CHECK(integer(doc, "/totals/unknownCardFeedback") == expected["unknownCardFeedback"].GetInt());
@@ -209,7 +209,7 @@ TEST_SUITE("console") {
     CHECK(expression(s.get("summary?from=yesterday").body) == "from");
     CHECK(expression(s.get("summary?variant=1").body) == "variant");
     CHECK(s.get("nothing").status == 404);
-    CHECK(app::console_audit(*s.store, "/console/api/other").status == 404);
+    CHECK(console::console_audit(*s.store, "/console/api/other").status == 404);
   }
 
   TEST_CASE("console_audit consults: newest first, filters, outcomes and reasons") {
@@ -308,27 +308,27 @@ TEST_SUITE("console") {
 
   TEST_CASE("console_handle: audit and try through the entry point") {
     Seeded s;
-    app::ConsoleContext context;
+    console::ConsoleContext context;
     context.root = vcf_cds::testing::source_path("deploy/console");
     context.token = "t0ken";
     context.knowledge = &vcf_cds::testing::knowledge();
     context.examples = &console_testing::examples();
     context.store = s.store.get();
     const auto now = console_testing::today();
-    const auto summary =
-        app::console_handle(context, "GET", "/console/api/audit/summary", "Bearer t0ken", "", now);
+    const auto summary = console::console_handle(context, "GET", "/console/api/audit/summary",
+                                                 "Bearer t0ken", "", now);
     CHECK(summary.status == 200);
     CHECK(integer(parse(summary.body), "/totals/consults") == 7);
     const auto criteria =
-        app::console_handle(context, "GET", "/console/api/criteria", "Bearer t0ken", "", now);
+        console::console_handle(context, "GET", "/console/api/criteria", "Bearer t0ken", "", now);
     CHECK(criteria.status == 200);
-    const auto tried = app::console_handle(
+    const auto tried = console::console_handle(
         context, "POST", "/console/api/try", "Bearer t0ken",
         R"({"facts":{"vcf":true},"order":{"system":"http://www.ama-assn.org/go/cpt","code":"72149"}})",
         now);
     CHECK(tried.status == 200);
     // Try-it writes nothing to the audit store.
     CHECK(s.store->find_consults({})->size() == 7);
-    CHECK(app::console_handle(context, "GET", "/console/", "", "", now).status == 200);
+    CHECK(console::console_handle(context, "GET", "/console/", "", "", now).status == 200);
   }
 }

@@ -19,7 +19,7 @@ using vcf_cds::testing::knowledge;
 
 TEST_SUITE("console") {
   TEST_CASE("console_criteria: 9 variants, 71 rows, every field as loaded") {
-    const auto r = app::console_criteria(knowledge());
+    const auto r = console::console_criteria(knowledge());
     REQUIRE(r.status == 200);
     CHECK(r.content_type == "application/json");
     const auto doc = parse(r.body);
@@ -73,7 +73,7 @@ TEST_SUITE("console") {
   }
 
   TEST_CASE("console_criteria: RRL meanings from card-text.json rrlMeaning") {
-    const auto doc = parse(app::console_criteria(knowledge()).body);
+    const auto doc = parse(console::console_criteria(knowledge()).body);
     const auto& text_model = *knowledge().card_text;
     for (const char* key : {"O", "☢", "Varies", "N/A"}) {
       CAPTURE(key);
@@ -93,7 +93,7 @@ TEST_SUITE("console") {
   }
 
   TEST_CASE("console_criteria: orderable codes from the ConceptMap") {
-    const auto doc = parse(app::console_criteria(knowledge()).body);
+    const auto doc = parse(console::console_criteria(knowledge()).body);
     const auto& codes = at(doc, "/orderCodes");
     std::set<std::string> keys;
     std::set<std::string> rows;

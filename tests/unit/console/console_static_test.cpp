@@ -4,16 +4,16 @@
 #include <filesystem>
 #include <string>
 
-#include "app/console_api.hpp"
 #include "support/temp_dir.hpp"
+#include "vcf_cds/console.hpp"
 
 namespace {
 
-using vcf_cds::app::console_authorized;
-using vcf_cds::app::console_handle;
-using vcf_cds::app::console_static;
-using vcf_cds::app::ConsoleContext;
-using vcf_cds::app::ConsoleResponse;
+using vcf_cds::console::console_authorized;
+using vcf_cds::console::console_handle;
+using vcf_cds::console::console_static;
+using vcf_cds::console::ConsoleContext;
+using vcf_cds::console::ConsoleResponse;
 using vcf_cds::testing::TempDir;
 
 std::string header(const ConsoleResponse& r, std::string_view name) {

@@ -8,15 +8,15 @@
 #include <memory>
 #include <string>
 
-#include "app/console_api.hpp"
 #include "support/scenario.hpp"
 #include "support/temp_dir.hpp"
+#include "vcf_cds/console.hpp"
 
 namespace vcf_cds::console_testing {
 
-inline const app::ExampleCodes& examples() {
-  static const std::shared_ptr<const app::ExampleCodes> loaded =
-      app::load_example_codes(vcf_cds::testing::source_path("deploy/console/example-codes.json"));
+inline const console::ExampleCodes& examples() {
+  static const std::shared_ptr<const console::ExampleCodes> loaded = console::load_example_codes(
+      vcf_cds::testing::source_path("deploy/console/example-codes.json"));
   return *loaded;
 }
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "app/console_fhir.hpp"
 #include "common/json_file.hpp"
+#include "console/fhir.hpp"
 #include "unit/console/console_support.hpp"
 #include "vcf_cds/facts.hpp"
 
@@ -21,8 +21,8 @@ using console_testing::today;
 using vcf_cds::testing::knowledge;
 using vcf_cds::testing::TempDir;
 
-app::ConsoleResponse try_it(const std::string& body) {
-  return app::console_try(knowledge(), examples(), body, today());
+console::ConsoleResponse try_it(const std::string& body) {
+  return console::console_try(knowledge(), examples(), body, today());
 }
 
 std::string request(const std::string& facts, const std::string& code,
@@ -48,8 +48,8 @@ TEST_SUITE("console") {
     REQUIRE(examples().codes.size() >= 12);
     for (const auto& example : examples().codes) {
       CAPTURE(example.key);
-      app::console::TryRequest built;
-      app::console::build_example_request(
+      console::TryRequest built;
+      console::build_example_request(
           example, std::chrono::sys_days{std::chrono::year{2026} / 11 / 25}, built);
       const facts::ClinicalFacts found =
           facts::extract(terminology, built.request, *built.order,
@@ -64,7 +64,7 @@ TEST_SUITE("console") {
       }
       CHECK(fed);
     }
-    CHECK(app::check_example_codes(examples(), terminology).has_value());
+    CHECK(console::check_example_codes(examples(), terminology).has_value());
   }
 
   TEST_CASE("console: example codes file errors name file and field") {
@@ -79,19 +79,19 @@ TEST_SUITE("console") {
       return dir.write("examples.json", copy);
     };
     CHECK_THROWS_WITH_AS(
-        app::load_example_codes(replaced(R"("key": "malignancy")", R"("key": "cancer")")),
+        console::load_example_codes(replaced(R"("key": "malignancy")", R"("key": "cancer")")),
         doctest::Contains("missing key 'malignancy'"), std::runtime_error);
-    CHECK_THROWS_WITH_AS(
-        app::load_example_codes(replaced(R"("factKind": "malignancy")", R"("factKind": "vcf")")),
-        doctest::Contains("examples[malignancy].factKind"), std::runtime_error);
-    CHECK_THROWS_WITH_AS(app::load_example_codes(
+    CHECK_THROWS_WITH_AS(console::load_example_codes(
+                             replaced(R"("factKind": "malignancy")", R"("factKind": "vcf")")),
+                         doctest::Contains("examples[malignancy].factKind"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(console::load_example_codes(
                              replaced(R"("resourceType": "Procedure")", R"("resourceType": "X")")),
                          doctest::Contains(".resourceType"), std::runtime_error);
 
     // Loads, but the code is not in the malignancy ValueSet: the check names the example.
     const auto wrong =
-        app::load_example_codes(replaced(R"("code": "363346000")", R"("code": "1234")"));
-    const auto status = app::check_example_codes(*wrong, *knowledge().terminology);
+        console::load_example_codes(replaced(R"("code": "363346000")", R"("code": "1234")"));
+    const auto status = console::check_example_codes(*wrong, *knowledge().terminology);
     REQUIRE_FALSE(status.has_value());
     CHECK(status.error().field == "examples[malignancy]");
   }

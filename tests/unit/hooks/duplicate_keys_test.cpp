@@ -71,7 +71,7 @@ TEST_SUITE("hooks") {
   }
 
   TEST_CASE("parse_request: a body with a duplicate key -> 400 before any field is read") {
-    Consult consult;
+    ParsedCall consult;
     // The Sandbox fixture with a second, different patientId after the first.
     std::string body = testing::hooks_fixture("order-select-pama.json");
     const std::size_t at = body.find("\"patientId\"");

@@ -49,7 +49,7 @@ struct Fixture {
   std::chrono::steady_clock::time_point clock{};  // the injected "now"
   TimedFetcher fetcher{clock};
   PrefetchOptions options;
-  Consult consult;
+  ParsedCall consult;
 
   Fixture() {
     options.fhir_servers = *FhirServerAllowList::parse({"https://ehr.example.org"});
@@ -134,8 +134,8 @@ TEST_SUITE("hooks") {
   TEST_CASE("complete_prefetch: a transport failure -> one message, whatever the cause") {
     std::string first_message;
     for (const std::string cause : {"connecting failed: Connection refused",
-                                     "TLS handshake failed: certificate verify failed",
-                                     "reading the response timed out (limit 3000 ms)"}) {
+                                    "TLS handshake failed: certificate verify failed",
+                                    "reading the response timed out (limit 3000 ms)"}) {
       Fixture f;
       f.fetcher.answers.emplace(std::string(kBase) + "/Patient/p-4711",
                                 make_error(ErrorCode::unavailable, "fhirServer", cause));

@@ -16,7 +16,8 @@ using vcf_cds::testing::source_path;
 
 TEST_SUITE("hooks") {
   TEST_CASE("fuzz regressions: every saved input runs the request path without failing") {
-    const vcf_cds::app::Knowledge knowledge = vcf_cds::fuzz::load_fuzz_knowledge(source_path(""));
+    const vcf_cds::consult::Knowledge knowledge =
+        vcf_cds::fuzz::load_fuzz_knowledge(source_path(""));
     std::size_t replayed = 0;
     for (const auto& file :
          std::filesystem::directory_iterator(source_path("tests/fuzz/regressions"))) {

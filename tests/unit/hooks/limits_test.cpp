@@ -47,7 +47,7 @@ std::string with_prefetched_conditions(std::size_t count) {
 }
 
 Status parse(std::string body, const JsonLimits& limits = {}) {
-  Consult consult;
+  ParsedCall consult;
   consult.body.text = std::move(body);
   return parse_request(consult, *find_service("vcf-order-sign"), limits);
 }

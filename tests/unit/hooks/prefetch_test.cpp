@@ -51,7 +51,7 @@ std::string bundle(std::string_view resource_json, std::string_view next = {}) {
   return json + "}";
 }
 
-Status complete(Consult& consult, std::string body, FakeFetcher& fetcher,
+Status complete(ParsedCall& consult, std::string body, FakeFetcher& fetcher,
                 const PrefetchOptions& options = ehr_options()) {
   consult.body.text = std::move(body);
   const ServiceDescriptor& service = *find_service("vcf-order-sign");
@@ -118,7 +118,7 @@ TEST_SUITE("hooks") {
 
   TEST_CASE("complete_prefetch: everything prefetched -> no fetch, data filed by type") {
     FakeFetcher fetcher;
-    Consult consult;
+    ParsedCall consult;
     const std::string body = edit_json(hooks_fixture("order-select-pama.json"),
                                        [](auto& doc) { doc["hook"] = "order-sign"; });
     REQUIRE(complete(consult, body, fetcher).has_value());
@@ -141,7 +141,7 @@ TEST_SUITE("hooks") {
     fetcher.answers.emplace(
         std::string(kBase) + "/Observation?patient=p-4711",
         FhirResponse{200, bundle(R"({"resourceType":"Observation","id":"o1"})")});
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher).has_value());
     REQUIRE(fetcher.calls.size() == 4);
     CHECK(fetcher.calls[0].first == std::string(kBase) + "/Patient/p-4711");
@@ -149,7 +149,7 @@ TEST_SUITE("hooks") {
     CHECK(consult.request.data.patient != nullptr);
     CHECK(consult.request.data.conditions.size() == 1);
     CHECK(consult.request.data.observations.size() == 1);
-    CHECK(consult.fetched.size() == 4);  // the Consult owns every fetched page
+    CHECK(consult.fetched.size() == 4);  // the ParsedCall owns every fetched page
   }
 
   TEST_CASE("complete_prefetch: next links -> followed up to the page cap") {
@@ -163,12 +163,12 @@ TEST_SUITE("hooks") {
                             FhirResponse{200, bundle(R"({"resourceType":"Condition"})", page3)});
     fetcher.answers.emplace(page3, FhirResponse{200, bundle(R"({"resourceType":"Condition"})")});
     SUBCASE("no cap reached") {
-      Consult consult;
+      ParsedCall consult;
       REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher).has_value());
       CHECK(consult.request.data.conditions.size() == 3);
     }
     SUBCASE("cap of two pages") {
-      Consult consult;
+      ParsedCall consult;
       PrefetchOptions options = ehr_options();
       options.max_pages = 2;
       REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher, options).has_value());
@@ -181,7 +181,7 @@ TEST_SUITE("hooks") {
     fetcher.answers.emplace(
         std::string(kBase) + "/Condition?patient=p-4711",
         FhirResponse{200, bundle(R"({"resourceType":"Condition"})", "https://evil.example/steal")});
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher).has_value());
     for (const auto& call : fetcher.calls) CHECK(call.first.starts_with(kBase));
     CHECK(consult.request.data.conditions.size() == 1);
@@ -198,7 +198,7 @@ TEST_SUITE("hooks") {
           ("{\"conditions\":" + bundle(R"({"resourceType":"Condition"})", page2) + "}").c_str());
       doc.AddMember("prefetch", rapidjson::Value(prefetch, doc.GetAllocator()), doc.GetAllocator());
     });
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(complete(consult, body, fetcher).has_value());
     CHECK(consult.request.data.conditions.size() == 2);
   }
@@ -237,7 +237,7 @@ TEST_SUITE("hooks") {
         {without_server(paged), false}};
     for (const auto& [body, expected] : cases) {
       CAPTURE(body.substr(0, 80));
-      Consult consult;
+      ParsedCall consult;
       consult.body.text = body;
       REQUIRE(parse_request(consult, *find_service("vcf-order-sign"), JsonLimits{}).has_value());
       CHECK(prefetch_may_fetch(consult, ehr_options()) == expected);
@@ -249,7 +249,7 @@ TEST_SUITE("hooks") {
 
   TEST_CASE("complete_prefetch: 404 on a read, empty search -> no data, not an error") {
     FakeFetcher fetcher;  // every URL answers 404
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher).has_value());
     CHECK(consult.request.data.patient == nullptr);
     CHECK(fetcher.calls.size() == 4);
@@ -258,7 +258,7 @@ TEST_SUITE("hooks") {
   TEST_CASE("complete_prefetch: required key unobtainable -> 412 naming the key") {
     SUBCASE("no fhirServer") {
       FakeFetcher fetcher;
-      Consult consult;
+      ParsedCall consult;
       const std::string body =
           without(without(hooks_fixture("order-sign.json"), "fhirAuthorization"), "fhirServer");
       Status status = complete(consult, body, fetcher);
@@ -270,7 +270,7 @@ TEST_SUITE("hooks") {
     SUBCASE("401 from the FHIR server") {
       FakeFetcher fetcher;
       fetcher.answers.emplace(std::string(kBase) + "/Patient/p-4711", FhirResponse{401, ""});
-      Consult consult;
+      ParsedCall consult;
       Status status = complete(consult, hooks_fixture("order-sign.json"), fetcher);
       REQUIRE_FALSE(status.has_value());
       CHECK(status.error().code == ErrorCode::precondition_failed);
@@ -281,7 +281,7 @@ TEST_SUITE("hooks") {
       FakeFetcher fetcher;
       fetcher.answers.emplace(std::string(kBase) + "/Condition?patient=p-4711",
                               make_error(ErrorCode::unavailable, "fhirServer", "timed out"));
-      Consult consult;
+      ParsedCall consult;
       Status status = complete(consult, hooks_fixture("order-sign.json"), fetcher);
       REQUIRE_FALSE(status.has_value());
       CHECK(status.error().field == "prefetch.conditions");
@@ -290,7 +290,7 @@ TEST_SUITE("hooks") {
       FakeFetcher fetcher;
       fetcher.answers.emplace(std::string(kBase) + "/Procedure?patient=p-4711",
                               FhirResponse{200, "<html>login</html>"});
-      Consult consult;
+      ParsedCall consult;
       Status status = complete(consult, hooks_fixture("order-sign.json"), fetcher);
       REQUIRE_FALSE(status.has_value());
       CHECK(status.error().field == "prefetch.procedures");
@@ -301,7 +301,7 @@ TEST_SUITE("hooks") {
     FakeFetcher fetcher;
     fetcher.answers.emplace(std::string(kBase) + "/Observation?patient=p-4711",
                             FhirResponse{500, ""});
-    Consult consult;
+    ParsedCall consult;
     CHECK(complete(consult, hooks_fixture("order-sign.json"), fetcher).has_value());
   }
 
@@ -317,31 +317,30 @@ TEST_SUITE("hooks") {
           doc.AddMember("prefetch", rapidjson::Value(prefetch, doc.GetAllocator()),
                         doc.GetAllocator());
         });
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(complete(consult, body, fetcher).has_value());
     REQUIRE(fetcher.calls.size() == 1);
     CHECK(consult.request.data.patient != nullptr);
   }
 
-  TEST_CASE("call_service: unknown id -> 404; ensure_clinical_data -> runs prefetch once") {
+  TEST_CASE("parse_call: unknown id -> 404; decide_call's ensure runs prefetch once") {
     FakeFetcher fetcher;
-    auto unknown = call_service("nope", "{}", fetcher, CallOptions{},
-                                [](const HookRequest&, const std::function<Status()>&) {
-                                  return Result<std::string>(std::string("{}"));
-                                });
+    auto unknown = parse_call("nope", "{}", CallOptions{});
     REQUIRE_FALSE(unknown.has_value());
     CHECK(unknown.error().code == ErrorCode::not_found);
 
     int calls = 0;
-    auto result = call_service("vcf-order-sign", hooks_fixture("order-sign.json"), fetcher,
-                               ehr_call_options(),
-                               [&](const HookRequest& request,
-                                   const std::function<Status()>& ensure) -> Result<std::string> {
-                                 CHECK(ensure().has_value());
-                                 CHECK(ensure().has_value());
-                                 calls = static_cast<int>(fetcher.calls.size());
-                                 return std::string(request.hook_instance);
-                               });
+    auto parsed =
+        parse_call("vcf-order-sign", hooks_fixture("order-sign.json"), ehr_call_options());
+    REQUIRE(parsed.has_value());
+    auto result = decide_call(**parsed, fetcher, ehr_call_options(),
+                              [&](const HookRequest& request,
+                                  const std::function<Status()>& ensure) -> Result<std::string> {
+                                CHECK(ensure().has_value());
+                                CHECK(ensure().has_value());
+                                calls = static_cast<int>(fetcher.calls.size());
+                                return std::string(request.hook_instance);
+                              });
     REQUIRE(result.has_value());
     CHECK(*result == "3c1f0b8e-7a0d-4f3e-b1a4-9e6c2d5f8a42");
     CHECK(calls == 4);  // four keys fetched once, not twice

@@ -20,7 +20,7 @@ const ServiceDescriptor& sign_service() {
 }
 
 // Parses `body` for `service` into `consult`; returns the status.
-Status parse(Consult& consult, std::string body, const ServiceDescriptor& service,
+Status parse(ParsedCall& consult, std::string body, const ServiceDescriptor& service,
              const JsonLimits& limits = {}) {
   consult.body.text = std::move(body);
   return parse_request(consult, service, limits);
@@ -28,7 +28,7 @@ Status parse(Consult& consult, std::string body, const ServiceDescriptor& servic
 
 void check_rejected(std::string body, const ServiceDescriptor& service, ErrorCode code,
                     std::string_view field) {
-  Consult consult;
+  ParsedCall consult;
   Status status = parse(consult, std::move(body), service);
   REQUIRE_FALSE(status.has_value());
   CHECK(status.error().code == code);
@@ -38,7 +38,7 @@ void check_rejected(std::string body, const ServiceDescriptor& service, ErrorCod
 
 TEST_SUITE("hooks") {
   TEST_CASE("parse_request: Sandbox PAMA order-select body -> request filled") {
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(parse(consult, hooks_fixture("order-select-pama.json"), select_service()).has_value());
     const HookRequest& request = consult.request;
     CHECK(request.service_id == "vcf-imaging-select");
@@ -60,7 +60,7 @@ TEST_SUITE("hooks") {
   }
 
   TEST_CASE("parse_request: order-sign with fhirAuthorization and extensions -> all drafts rated") {
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(parse(consult, hooks_fixture("order-sign.json"), sign_service()).has_value());
     const HookRequest& request = consult.request;
     CHECK(request.hook == Hook::order_sign);
@@ -73,7 +73,7 @@ TEST_SUITE("hooks") {
   }
 
   TEST_CASE("parse_request: Sandbox first call with empty coding -> accepted, order kept") {
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(parse(consult, hooks_fixture("order-select-empty-coding.json"), select_service())
                 .has_value());
     const auto orders = consult.request.orders_to_rate();
@@ -89,7 +89,7 @@ TEST_SUITE("hooks") {
               "ProcedureRequest";
           doc["context"]["selections"][0] = "ProcedureRequest/example-request-id";
         });
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(parse(consult, body, select_service()).has_value());
     CHECK(consult.request.orders_to_rate().size() == 1);
   }
@@ -104,7 +104,7 @@ TEST_SUITE("hooks") {
           selections.PushBack("ServiceRequest/sr-mri", a).PushBack("ServiceRequest/sr-kypho", a);
           doc["context"].AddMember("selections", selections, a);
         });
-    Consult consult;
+    ParsedCall consult;
     REQUIRE(parse(consult, body, select_service()).has_value());
     const auto orders = consult.request.orders_to_rate();
     REQUIRE(orders.size() == 2);
@@ -122,7 +122,7 @@ TEST_SUITE("hooks") {
   }
 
   TEST_CASE("parse_request: order-sign without selections -> accepted") {
-    Consult consult;
+    ParsedCall consult;
     CHECK(parse(consult, without(hooks_fixture("order-sign.json"), "context.encounterId"),
                 sign_service())
               .has_value());

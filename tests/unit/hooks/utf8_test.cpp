@@ -31,7 +31,7 @@ std::string_view problem(std::string_view text) {
 }
 
 vcf_cds::Status parse_body(std::string body) {
-  vcf_cds::hooks::Consult consult;
+  vcf_cds::hooks::ParsedCall consult;
   consult.body.text = std::move(body);
   return vcf_cds::hooks::parse_request(consult, *vcf_cds::hooks::find_service("vcf-imaging-select"),
                                        {});

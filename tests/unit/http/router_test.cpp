@@ -1,4 +1,5 @@
 #include "vcf_cds/http.hpp"
+#include "vcf_cds/http_client.hpp"
 
 #include <doctest/doctest.h>
 
@@ -49,20 +50,20 @@ TEST_SUITE("http") {
   }
 
   TEST_CASE("parse_url: FHIR base URLs -> scheme, host, port, target") {
-    auto url = parse_url("https://ehr.example.org/fhir/r4/Patient/1?x=y#frag");
+    auto url = http_client::parse_url("https://ehr.example.org/fhir/r4/Patient/1?x=y#frag");
     REQUIRE(url.has_value());
     CHECK(url->tls);
     CHECK(url->host == "ehr.example.org");
     CHECK(url->port == "443");
     CHECK(url->target == "/fhir/r4/Patient/1?x=y");
 
-    url = parse_url("http://127.0.0.1:8081");
+    url = http_client::parse_url("http://127.0.0.1:8081");
     REQUIRE(url.has_value());
     CHECK_FALSE(url->tls);
     CHECK(url->port == "8081");
     CHECK(url->target == "/");
 
-    url = parse_url("http://[::1]:9/fhir");
+    url = http_client::parse_url("http://[::1]:9/fhir");
     REQUIRE(url.has_value());
     CHECK(url->host == "::1");
     CHECK(url->port == "9");
@@ -70,7 +71,7 @@ TEST_SUITE("http") {
     for (const std::string bad : {"ftp://x", "http://", "http://user:pw@host/", "http://h:99999/",
                                   "http://h:8a/", "http://[::1/"}) {
       CAPTURE(bad);
-      CHECK_FALSE(parse_url(bad).has_value());
+      CHECK_FALSE(http_client::parse_url(bad).has_value());
     }
   }
 }
