@@ -14,8 +14,10 @@ Error unavailable(std::string message) {
 }  // namespace
 
 GroupCommitter::GroupCommitter(std::unique_ptr<Committer> committer, Limits limits,
-                               std::string backend)
-    : committer_(std::move(committer)), limits_(limits) {
+                               std::string backend, SteadyNow now)
+    : committer_(std::move(committer)),
+      limits_(limits),
+      now_(now ? std::move(now) : SteadyNow([] { return std::chrono::steady_clock::now(); })) {
   stats_.backend = std::move(backend);
   stats_.writable = true;
   writer_ = std::thread([this] { run(); });
@@ -81,7 +83,7 @@ void GroupCommitter::submit_async(std::vector<QueuedRecord> records, Done done) 
     // here and the list stays as short as the number of calls in flight.
     while (!deadlines_.empty() && !deadlines_.front().answer->open()) deadlines_.pop_front();
     first = deadlines_.empty();
-    deadlines_.push_back({std::chrono::steady_clock::now() + limits_.commit_timeout, answer});
+    deadlines_.push_back({now_() + limits_.commit_timeout, answer});
   }
   if (first) deadlines_changed_.notify_one();
 }
@@ -96,9 +98,10 @@ void GroupCommitter::watch() {
       continue;
     }
     const auto front = deadlines_.front();
-    if (std::chrono::steady_clock::now() < front.at) {
-      // Re-checked on wake: the front may have been answered meanwhile.
-      deadlines_changed_.wait_until(lock, front.at);
+    if (const auto now = now_(); now < front.at) {
+      // Re-checked on wake: the front may have been answered meanwhile. A relative wait, so
+      // an injected clock's time need not be steady_clock's.
+      deadlines_changed_.wait_for(lock, front.at - now);
       continue;
     }
     deadlines_.pop_front();

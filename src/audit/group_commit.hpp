@@ -47,9 +47,13 @@ struct Limits {
   std::chrono::milliseconds commit_timeout{5000};
 };
 
+// Where the commit timeout reads the time: steady_clock, unless a test injects a clock it moves.
+using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
+
 class GroupCommitter {
  public:
-  GroupCommitter(std::unique_ptr<Committer> committer, Limits limits, std::string backend);
+  GroupCommitter(std::unique_ptr<Committer> committer, Limits limits, std::string backend,
+                 SteadyNow now = {});
   ~GroupCommitter();  // commits what is queued, then stops the writer
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -112,6 +116,7 @@ class GroupCommitter {
 
   std::unique_ptr<Committer> committer_;
   const Limits limits_;
+  const SteadyNow now_;
   // An outage fails batch after batch alike: one error line per window, with the count.
   common::LogLimiter failure_log_;
   mutable std::mutex mutex_;

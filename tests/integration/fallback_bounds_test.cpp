@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include "fakes/fhir_server.hpp"
+#include "integration/fallback_request.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -12,22 +14,11 @@
 namespace {
 
 using namespace vcf_cds::testing;
+using fakes::FhirTestServer;
 
-// The Sandbox PAMA order for `patient`, nothing prefetched, data on `fhir_server`.
+// The Sandbox PAMA order for `patient`, nothing prefetched, data on `fhir_server`, with a token.
 std::string fallback_body(const std::string& fhir_server, const char* patient = "p1") {
-  return edit_json(hooks_fixture("order-select-pama.json"), [&](rapidjson::Document& doc) {
-    auto& a = doc.GetAllocator();
-    doc.RemoveMember("prefetch");
-    doc["context"]["patientId"].SetString(patient, a);
-    doc["fhirServer"].SetString(fhir_server.c_str(), a);
-    rapidjson::Value auth(rapidjson::kObjectType);
-    auth.AddMember("access_token", "secret-token", a);
-    auth.AddMember("token_type", "Bearer", a);
-    auth.AddMember("expires_in", 300, a);
-    auth.AddMember("scope", "user/*.read", a);
-    auth.AddMember("subject", "vcf-cds", a);
-    doc.AddMember("fhirAuthorization", auth, a);
-  });
+  return fallback_request(fhir_server, "secret-token", patient);
 }
 
 rapidjson::Document parsed(const HttpResponse& response) {

@@ -32,7 +32,7 @@ TEST_SUITE("integration") {
     Seen seen;
     std::promise<void> release;
     std::shared_future<void> released = release.get_future().share();
-    std::atomic<bool> waiting{false};
+    std::promise<void> waiting;
 
     http::Handlers handlers;
     handlers.call = [&](std::string_view, std::string&& body, std::string_view,
@@ -41,8 +41,8 @@ TEST_SUITE("integration") {
       if (body == "wait") {
         offload([&, done] {
           seen.add(seen.offloaded);
-          waiting = true;
-          released.wait_for(std::chrono::seconds(10));
+          waiting.set_value();
+          released.wait_for(std::chrono::seconds(10));  // bounded: a failed REQUIRE never opens it
           done(std::string("{\"waited\":true}"));
         });
         return;
@@ -62,10 +62,7 @@ TEST_SUITE("integration") {
 
     TestClient waiter(server.port());
     REQUIRE_FALSE(waiter.send(raw_request("POST", "/cds-services/vcf-imaging-select", "wait")));
-    for (int i = 0; i < 400 && !waiting; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    REQUIRE(waiting);
+    waiting.get_future().wait();
     // The one compute thread is free while the offloaded work waits.
     for (int i = 0; i < 4; ++i) {
       auto response = exchange(server.port(), "POST", "/cds-services/vcf-imaging-select", "{}");

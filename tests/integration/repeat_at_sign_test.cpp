@@ -2,8 +2,7 @@
 // sign call shows no second card but still sends the PAMA rating, and the audit joins the two.
 #include <doctest/doctest.h>
 
-#include <atomic>
-
+#include "fakes/manual_clock.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -11,17 +10,6 @@
 namespace {
 
 using namespace vcf_cds::testing;
-using Clock = std::chrono::system_clock;
-
-// A clock the test moves by hand.
-struct ManualClock {
-  std::shared_ptr<std::atomic<Clock::rep>> ticks =
-      std::make_shared<std::atomic<Clock::rep>>(Clock::now().time_since_epoch().count());
-  std::function<Clock::time_point()> fn() const {
-    return [t = ticks] { return Clock::time_point(Clock::duration(t->load())); };
-  }
-  void advance(Clock::duration by) { *ticks += by.count(); }
-};
 
 // The order-select fixture as the order-sign call for the same draft order.
 std::string sign_body(std::string select_body, const std::string& hook_instance) {
@@ -50,7 +38,7 @@ rapidjson::Document call(unsigned short port, const std::string& service, const 
 
 TEST_SUITE("integration") {
   TEST_CASE("repeat: order-sign within 24 h of order-select -> no second card, PAMA still sent") {
-    ManualClock clock;
+    const fakes::ManualSystemClock clock;
     ServiceExtras extras;
     extras.clock = clock.fn();
     ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
@@ -85,7 +73,7 @@ TEST_SUITE("integration") {
   }
 
   TEST_CASE("repeat: a different order, patient or rating at order-sign is not a repeat") {
-    ManualClock clock;
+    const fakes::ManualSystemClock clock;
     ServiceExtras extras;
     extras.clock = clock.fn();
     ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);

@@ -6,9 +6,10 @@
 #      deployment depends on (replicas, probes, resources, securityContext, PDB, HPA, Service ports,
 #      Secret/ConfigMap references, read_only, postgres healthcheck, no inline secrets).
 #   3. systemd/vcf-cds.service: `systemd-analyze verify` when available, and the hardening keys.
-#   4. Flags: every flag in deploy/*.conf*, the Dockerfile CMD, compose command, k8s args and
-#      ConfigMap, and the systemd ExecStart must be a `vcf-cds serve` option of the real binary.
-#      Flags announced but not implemented yet are listed as TODO, not failed; unknown ones fail.
+#   4. Flags, both ways: every `vcf-cds serve` option of the real binary is documented in
+#      docs/operations.md, and every flag in deploy/*.conf*, the Dockerfile CMD, compose command,
+#      k8s args and ConfigMap, the systemd ExecStart, and the `vcf-cds serve` flags README.md,
+#      docs/operations.md and deploy/README.md name must be an option of the real binary.
 #   5. Smoke: the binary starts with each config file (TODO flags removed, port 0, temp data dir);
 #      the Dockerfile's HEALTHCHECK command and the k8s probe paths are run against it; SIGHUP
 #      (systemd ExecReload) and SIGTERM (stop) behave.
@@ -79,9 +80,6 @@ src, tmp = sys.argv[1:3]
 os.chdir(src)
 failures, todos = [], []
 
-# Flags announced for `vcf-cds serve` but maybe not in this binary yet: TODO, not a failure.
-UPCOMING_FLAGS = {"trust-issuer", "database-url", "tls-cert", "tls-key", "identifier-secret-file",
-                  "qcdsm-id", "card-text"}
 UPCOMING_PATHS = {"/readyz"}  # readiness endpoint, announced with the audit store
 
 
@@ -634,8 +632,63 @@ for key, value, commented, loc in example:
     if m and not commented:
         check(m.group(1) in credentials, f"{loc}: {key} reads credential {m.group(1)}, loaded by the unit")
 
+# ---------------------------------------------------------------- flags the documentation names
+# Markdown: a code span or a code line (backslash continuations joined) that starts with a flag,
+# runs `vcf-cds serve`, `tools/quickstart.sh` (extra flags go to serve) or the image
+# (`docker run … vcf-cds:TAG --flag`) names `vcf-cds serve` flags. Other commands (curl, kubectl,
+# `vcf-cds audit …`, bench scripts) are not this binary's serve options and are left alone.
+SERVE_FLAG = re.compile(r"(?<![\w-])--([a-z0-9][a-z0-9-]*)")
+
+
+def serve_flags_of(command):
+    command = command.strip()
+    if re.match(r"\{?--", command):
+        return SERVE_FLAG.findall(command)
+    m = re.search(r"(?:^|[\s/])vcf-cds serve\b|(?:^|\s)tools/quickstart\.sh\b|(?:^|\s)vcf-cds:\S+", command)
+    return SERVE_FLAG.findall(command[m.end():]) if m else []
+
+
+def markdown_commands(text):
+    """(line, text) of each code line and each inline code span of a Markdown file."""
+    out, fenced, code, prose = [], False, [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            code.append((number, line))
+        else:
+            prose.append((number, line))
+    pending = None
+    for number, line in code:
+        start, joined = pending or (number, "")
+        joined += " " + line.split(" #")[0].rstrip().rstrip("\\")
+        pending = (start, joined) if line.rstrip().endswith("\\") else None
+        if pending is None:
+            out.append((start, joined))
+    if pending:
+        out.append(pending)
+    # Spans may wrap a line: search the prose as one text, then find each span's line.
+    starts, offset, flat = [], 0, ""
+    for number, line in prose:
+        starts.append((offset, number))
+        flat += line + "\n"
+        offset += len(line) + 1
+    for m in re.finditer(r"`([^`]+)`", flat):
+        number = max(n for o, n in starts if o <= m.start())
+        out.append((number, m.group(1).replace("\n", " ")))
+    return out
+
+
+for doc in ["README.md", "docs/operations.md", "deploy/README.md"]:
+    for number, command in markdown_commands(open(doc, encoding="utf-8").read()):
+        for flag in serve_flags_of(command):
+            used.append((flag, f"{doc}:{number}"))
+
 # ---------------------------------------------------------------- flags against the binary
-print("-- flags used in deploy/ vs `vcf-cds serve --help`")
+# Every flag deploy/ uses or the documentation names must be an option of this binary: a flag
+# documented before it is implemented (or after it is removed) fails here.
+print("-- flags in deploy/ and the documentation vs `vcf-cds serve --help`")
 seen = {}
 for flag, where in used:
     seen.setdefault(flag, []).append(where)
@@ -643,12 +696,8 @@ for flag in sorted(seen):
     where = ", ".join(sorted(set(w.split(":")[0] for w in seen[flag])))
     if flag in implemented:
         ok(f"--{flag} ({where})")
-    elif flag in UPCOMING_FLAGS:
-        todos.append(f"--{flag} is used ({where}) but not in this binary yet")
     else:
-        check(False, f"--{flag} is not a `vcf-cds serve` option (used in {seen[flag][0]})")
-for flag in sorted(UPCOMING_FLAGS & implemented):
-    print(f"note: --{flag} was on the upcoming list and is now implemented")
+        check(False, f"--{flag} is not a `vcf-cds serve` option (named in {', '.join(seen[flag])})")
 
 with open(os.path.join(tmp, "todo"), "w", encoding="utf-8") as f:
     f.write("\n".join(todos) + ("\n" if todos else ""))

@@ -3,13 +3,12 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
-#include <optional>
 #include <thread>
 
+#include "fakes/manual_clock.hpp"
 #include "unit/audit/audit_samples.hpp"
 
 namespace {
@@ -18,6 +17,7 @@ using namespace vcf_cds::audit::detail;
 using namespace std::chrono_literals;
 using vcf_cds::ErrorCode;
 using vcf_cds::Status;
+using vcf_cds::testing::fakes::ManualSteadyClock;
 
 // A committer whose behaviour the test steers; counts what it was given.
 struct FakeState {
@@ -33,7 +33,6 @@ struct FakeState {
   std::atomic<int> batches{0};
   std::atomic<int> records{0};
   std::atomic<bool> fail_next{false};
-  std::atomic<int> delay_ms{0};
   std::atomic<bool> broken{false};
 };
 
@@ -43,7 +42,6 @@ class FakeCommitter final : public Committer {
   Status commit(std::vector<QueuedRecord>& batch) override {
     if (!state_.entered_once.exchange(true)) state_.entered.set_value();
     state_.gate.wait();
-    std::this_thread::sleep_for(std::chrono::milliseconds(state_.delay_ms.load()));
     if (state_.fail_next.exchange(false)) {
       return vcf_cds::make_error(ErrorCode::internal, "", "disk full");
     }
@@ -55,6 +53,19 @@ class FakeCommitter final : public Committer {
 
  private:
   FakeState& state_;
+};
+
+// The first commit waits at the gate until `open()`; `held()` returns once it is there.
+// Declare it after the committer: leaving the scope (a failed REQUIRE too) opens the gate
+// before the committer joins its writer.
+struct HeldCommit {
+  std::promise<void> gate;
+  std::future<void> entered;
+  explicit HeldCommit(FakeState& state) : entered(state.entered.get_future()) {
+    state.gate = gate.get_future().share();
+  }
+  void held() { entered.wait(); }
+  void open() { gate.set_value(); }
 };
 
 std::vector<QueuedRecord> records(int n) {
@@ -78,15 +89,28 @@ struct Answers {
       changed.notify_all();
     };
   }
-  bool wait_for(std::size_t count, std::chrono::milliseconds limit = 2000ms) {
+  void wait_for(std::size_t count) {
     std::unique_lock lock(mutex);
-    return changed.wait_for(lock, limit, [&] { return given.size() >= count; });
+    changed.wait(lock, [&] { return given.size() >= count; });
   }
   std::size_t size() {
     std::lock_guard lock(mutex);
     return given.size();
   }
 };
+
+// A ticket of `size` records is held in its commit while `behind` more of that size queue up;
+// then the commits run and every caller is answered.
+void queue_behind_held_commit(GroupCommitter& committer, FakeState& state, int size, int behind) {
+  Answers answers;
+  HeldCommit held(state);
+  committer.submit_async(records(size), answers.callback());
+  held.held();
+  for (int i = 0; i < behind; ++i) committer.submit_async(records(size), answers.callback());
+  held.open();
+  answers.wait_for(static_cast<std::size_t>(behind) + 1);
+  committer.flush();
+}
 
 Limits limits(std::chrono::milliseconds timeout = 5000ms) {
   Limits l;
@@ -101,26 +125,33 @@ TEST_SUITE("audit") {
       "group commit: past the timeout -> records in the transaction get its outcome, records "
       "still queued get 503 and never reach the trail") {
     FakeState state;
-    std::promise<void> open;
-    state.gate = open.get_future().share();
-    auto entered = state.entered.get_future();
-    GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(20ms), "fake");
+    const ManualSteadyClock clock;
     Answers answers;
-    committer.submit_async(records(1), answers.callback());  // in a transaction, held at the gate
-    entered.wait();
-    committer.submit_async(records(2), answers.callback());  // queued behind it
-    REQUIRE(answers.wait_for(1, 10'000ms));  // only the queued one can be answered now
     {
-      std::lock_guard lock(answers.mutex);
-      REQUIRE_FALSE(answers.given[0]);
-      CHECK(answers.given[0].error().code == ErrorCode::unavailable);
-      CHECK(answers.given[0].error().message.find("did not start within 20 ms") !=
-            std::string::npos);
-    }
-    open.set_value();
-    REQUIRE(answers.wait_for(2, 10'000ms));
-    committer.flush();
-    std::lock_guard lock(answers.mutex);
+      GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(20ms), "fake",
+                               clock.fn());
+      HeldCommit held(state);
+      committer.submit_async(records(1), answers.callback());  // in a transaction, at the gate
+      held.held();
+      committer.submit_async(records(2), answers.callback());  // queued behind it
+      // The watchdog looks at the clock twice after both deadlines were set: it has decided at
+      // least once with the clock short of them, and answered nobody.
+      clock.advance(19ms);
+      clock.wait_for_reads(clock.reads() + 2);
+      CHECK(answers.size() == 0);
+      clock.advance(1ms);  // the deadline: only the queued ticket can be answered now
+      answers.wait_for(1);
+      {
+        std::lock_guard lock(answers.mutex);
+        REQUIRE_FALSE(answers.given[0]);
+        CHECK(answers.given[0].error().code == ErrorCode::unavailable);
+        CHECK(answers.given[0].error().message.find("did not start within 20 ms") !=
+              std::string::npos);
+      }
+      held.open();
+      answers.wait_for(2);
+      committer.flush();
+    }  // writer and watchdog joined: no answer can still arrive
     REQUIRE(answers.given.size() == 2);
     CHECK(answers.given[1]);    // the held transaction committed, and said so
     CHECK(state.records == 1);  // the 503'd records were dropped, not committed late
@@ -142,58 +173,53 @@ TEST_SUITE("audit") {
     CHECK(committer.health().commits == 1);
   }
 
-  TEST_CASE("group commit: store broken -> this and later calls fail fast") {
+  TEST_CASE("group commit: store broken -> this and later calls fail fast, on the caller") {
     FakeState state;
+    Answers answers;
     GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(), "fake");
     state.broken = true;
     CHECK(committer.submit(records(1)).error().message.find("file replaced") != std::string::npos);
-    const auto started = std::chrono::steady_clock::now();
-    CHECK(committer.submit(records(1)).error().code == ErrorCode::unavailable);
-    CHECK(std::chrono::steady_clock::now() - started < 50ms);
+    // Refused before submit_async returns, on this thread: it never reached the writer.
+    committer.submit_async(records(1), answers.callback());
+    std::lock_guard lock(answers.mutex);
+    REQUIRE(answers.given.size() == 1);
+    CHECK(answers.threads[0] == std::this_thread::get_id());
+    CHECK(answers.given[0].error().code == ErrorCode::unavailable);
     CHECK(state.batches == 0);
     CHECK_FALSE(committer.health().writable);
   }
 
   TEST_CASE("group commit: callers arriving during a commit -> share the next transaction") {
     FakeState state;
-    state.delay_ms = 100;
     GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(), "fake");
-    std::vector<std::thread> callers;
-    for (int i = 0; i < 10; ++i) {
-      callers.emplace_back([&] { CHECK(committer.submit(records(1))); });
-    }
-    for (auto& c : callers) c.join();
+    queue_behind_held_commit(committer, state, 1, 9);
     CHECK(state.records == 10);
-    CHECK(state.batches <= 3);  // the first alone, the rest while it slept (allow one straggler)
+    CHECK(state.batches == 2);  // the first alone, the nine that arrived meanwhile together
   }
 
   TEST_CASE("group commit: batch limit -> a large queue is split into transactions") {
     FakeState state;
-    state.delay_ms = 50;
     Limits l = limits();
     l.max_batch_records = 4;
     GroupCommitter committer(std::make_unique<FakeCommitter>(state), l, "fake");
-    std::vector<std::thread> callers;
-    for (int i = 0; i < 6; ++i) {
-      callers.emplace_back([&] { CHECK(committer.submit(records(3))); });
-    }
-    for (auto& c : callers) c.join();
+    queue_behind_held_commit(committer, state, 3, 5);
     CHECK(state.records == 18);
-    CHECK(state.batches >= 5);  // whole tickets of 3, at most 4 records each: one per batch
+    CHECK(state.batches == 6);  // whole tickets of 3, at most 4 records each: one per batch
   }
 
   TEST_CASE("group commit async: committed -> answered once with ok, off the caller's thread") {
     FakeState state;
-    state.delay_ms = 50;
-    GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(), "fake");
     Answers answers;
-    const auto started = std::chrono::steady_clock::now();
-    for (int i = 0; i < 5; ++i) committer.submit_async(records(1), answers.callback());
-    CHECK(std::chrono::steady_clock::now() - started < 40ms);  // nobody waited for the disk
-    REQUIRE(answers.wait_for(5));
-    committer.flush();
-    std::this_thread::sleep_for(20ms);  // a second answer would have arrived by now
-    std::lock_guard lock(answers.mutex);
+    {
+      GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(), "fake");
+      HeldCommit held(state);
+      for (int i = 0; i < 5; ++i) committer.submit_async(records(1), answers.callback());
+      held.held();
+      CHECK(answers.size() == 0);  // every submit returned while the disk was held: nobody waited
+      held.open();
+      answers.wait_for(5);
+      committer.flush();
+    }  // writer and watchdog joined: a second answer would have arrived by now
     CHECK(answers.given.size() == 5);
     for (std::size_t i = 0; i < answers.given.size(); ++i) {
       CHECK(answers.given[i]);
@@ -204,13 +230,13 @@ TEST_SUITE("audit") {
 
   TEST_CASE("group commit async: broken store or full queue -> answered at once on the caller") {
     FakeState state;
-    state.delay_ms = 200;
     Limits l = limits();
     l.max_queue_records = 2;
-    GroupCommitter committer(std::make_unique<FakeCommitter>(state), l, "fake");
     Answers answers;
-    committer.submit_async(records(1), answers.callback());  // taken by the writer (sleeps)
-    std::this_thread::sleep_for(50ms);
+    GroupCommitter committer(std::make_unique<FakeCommitter>(state), l, "fake");
+    HeldCommit held(state);
+    committer.submit_async(records(1), answers.callback());  // taken by the writer (held)
+    held.held();
     committer.submit_async(records(2), answers.callback());  // fills the queue
     committer.submit_async(records(1), answers.callback());  // refused: queue full
     {
@@ -220,10 +246,12 @@ TEST_SUITE("audit") {
       REQUIRE_FALSE(answers.given[0]);
       CHECK(answers.given[0].error().message.find("queue is full") != std::string::npos);
     }
-    REQUIRE(answers.wait_for(3));
+    held.open();
+    answers.wait_for(3);
+    committer.flush();
     state.broken = true;
     committer.submit_async(records(1), answers.callback());  // the writer finds it broken
-    REQUIRE(answers.wait_for(4));
+    answers.wait_for(4);
     committer.submit_async(records(1), answers.callback());  // now refused at once
     std::lock_guard lock(answers.mutex);
     REQUIRE(answers.given.size() == 5);
@@ -233,16 +261,19 @@ TEST_SUITE("audit") {
 
   TEST_CASE("group commit async: an answered callback is released at once, not at its deadline") {
     // The HTTP layer's callback holds a tracked executor: kept alive until the deadline, it
-    // would hold a graceful shutdown open for the whole commit timeout.
+    // would hold a graceful shutdown open for the whole commit timeout. The clock never moves,
+    // so the deadline never comes.
     FakeState state;
-    GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(5000ms), "fake");
+    const ManualSteadyClock clock;
+    Answers answers;
+    GroupCommitter committer(std::make_unique<FakeCommitter>(state), limits(5000ms), "fake",
+                             clock.fn());
     auto sentinel = std::make_shared<int>(0);
     std::weak_ptr<int> watch = sentinel;
-    Answers answers;
     auto record = answers.callback();
     committer.submit_async(
         records(1), [sentinel = std::move(sentinel), record](Status s) { record(std::move(s)); });
-    REQUIRE(answers.wait_for(1));
+    answers.wait_for(1);
     committer.flush();
     CHECK(watch.expired());
   }

@@ -239,7 +239,7 @@ TEST_SUITE("audit") {
     std::filesystem::remove(file);
     std::filesystem::create_directory(file);
 
-    const auto started = std::chrono::steady_clock::now();
+    // The writer found the file gone (not the commit timeout's "did not start within").
     auto status = store->record_consults({sample_consult(2)});
     REQUIRE_FALSE(status);
     CHECK(status.error().code == ErrorCode::unavailable);
@@ -247,7 +247,7 @@ TEST_SUITE("audit") {
     // Once broken, later calls fail before queuing.
     auto again = store->record_consults({sample_consult(3)});
     CHECK(again.error().code == ErrorCode::unavailable);
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
+    CHECK(again.error().message.find("audit store is broken") != std::string::npos);
     CHECK_FALSE(store->health().writable);
     CHECK_FALSE(store->health().last_error.empty());
   }

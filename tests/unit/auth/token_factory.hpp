@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "fakes/manual_clock.hpp"
 #include "support/temp_dir.hpp"
 #include "vcf_cds/auth.hpp"
 
@@ -24,17 +25,10 @@ inline constexpr std::string_view audience = "https://cds.example.org/cds-servic
 
 std::chrono::system_clock::time_point at(std::int64_t seconds);
 
-// A clock the test can move; copies share the same time.
-class FakeClock {
+// A clock the test can move, starting at `now_s`; copies share the same time.
+class FakeClock : public fakes::ManualSystemClock {
  public:
-  FakeClock() : now_(std::make_shared<std::chrono::system_clock::time_point>(at(now_s))) {}
-  vcf_cds::auth::Clock fn() const {
-    return [now = now_] { return *now; };
-  }
-  void advance(std::chrono::seconds by) const { *now_ += by; }
-
- private:
-  std::shared_ptr<std::chrono::system_clock::time_point> now_;
+  FakeClock() : ManualClock(at(now_s)) {}
 };
 
 // A JSON object as ordered (name, raw JSON) pairs, so a test can drop or replace one member.

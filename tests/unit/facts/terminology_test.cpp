@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
-#include <chrono>
 #include <functional>
 
 #include "common/json_file.hpp"
@@ -34,14 +33,8 @@ std::string load_error(const TempDir& dir) {
 }  // namespace
 
 TEST_SUITE("facts") {
-  TEST_CASE("load_terminology: committed profiles -> every table answers, quickly") {
-    const auto start = std::chrono::steady_clock::now();
+  TEST_CASE("load_terminology: committed profiles -> every table answers") {
     const auto loaded = load_terminology(profiles_dir());
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    MESSAGE("fhir-profiles loaded in "
-            << std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count() << " us");
-    // Target is < 50 ms; the bound leaves room for sanitizers on a shared machine.
-    CHECK(elapsed < std::chrono::milliseconds(500));
     REQUIRE(loaded != nullptr);
     CHECK(version(*loaded).rfind("sha256:", 0) == 0);
     CHECK(version(*loaded).size() == 7 + 64);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 
+#include "fakes/fhir_fetcher.hpp"
 #include "hooks_support.hpp"
 #include "vcf_cds/hooks.hpp"
 
@@ -19,39 +20,15 @@ using vcf_cds::testing::hooks_fixture;
 
 constexpr const char* kBase = "https://ehr.example.org/fhir/r4";  // order-sign.json's fhirServer
 
-// A FHIR server whose every GET takes `latency` on a fake clock; records URLs and limits.
-class TimedFetcher : public FhirFetcher {
- public:
-  explicit TimedFetcher(std::chrono::steady_clock::time_point& clock) : clock_(clock) {}
-  std::map<std::string, Result<FhirResponse>> answers;
-  std::vector<std::string> urls;
-  std::vector<FetchLimits> limits;
-  std::chrono::milliseconds latency{0};
-
-  Result<FhirResponse> get(std::string_view url, std::string_view) override {
-    urls.emplace_back(url);
-    clock_ += latency;
-    const auto it = answers.find(std::string(url));
-    if (it == answers.end()) return FhirResponse{200, R"({"resourceType":"Bundle","total":0})"};
-    return it->second;
-  }
-  Result<FhirResponse> get_within(std::string_view url, std::string_view token,
-                                  const FetchLimits& within) override {
-    limits.push_back(within);
-    return get(url, token);
-  }
-
- private:
-  std::chrono::steady_clock::time_point& clock_;
-};
-
 struct Fixture {
   std::chrono::steady_clock::time_point clock{};  // the injected "now"
-  TimedFetcher fetcher{clock};
+  // Every GET takes `fetcher.latency` on that clock; unknown URLs are empty search Bundles.
+  vcf_cds::testing::fakes::TableFetcher fetcher{clock};
   PrefetchOptions options;
   ParsedCall consult;
 
   Fixture() {
+    fetcher.otherwise = FhirResponse{200, R"({"resourceType":"Bundle","total":0})"};
     options.fhir_servers = *FhirServerAllowList::parse({"https://ehr.example.org"});
     options.now = [this] { return clock; };
   }
@@ -127,7 +104,7 @@ TEST_SUITE("hooks") {
     REQUIRE_FALSE(status.has_value());
     CHECK(status.error().code == ErrorCode::precondition_failed);
     CHECK(status.error().field == "fhirServer");
-    CHECK(f.fetcher.urls.empty());
+    CHECK(f.fetcher.calls.empty());
     CHECK_FALSE(prefetch_may_fetch(f.consult, f.options));  // refused at once: no need to wait
   }
 
@@ -167,7 +144,7 @@ TEST_SUITE("hooks") {
     f.options.budget_time = 5000ms;
     f.fetcher.latency = 1700ms;  // patient, conditions, procedures: 5.1 s; observations: none left
     REQUIRE(f.run().has_value());
-    CHECK(f.fetcher.urls.size() == 3);
+    CHECK(f.fetcher.calls.size() == 3);
     REQUIRE(f.consult.request.data.partial.size() == 1);
     CHECK(f.consult.request.data.partial[0].key == "observations");
     CHECK(f.consult.request.data.partial[0].reason == PartialReason::budget);
@@ -207,7 +184,7 @@ TEST_SUITE("hooks") {
     Fixture f;
     f.fetcher.latency = 1000ms;  // 4 GETs, 4 s of 5
     REQUIRE(f.run().has_value());
-    CHECK(f.fetcher.urls.size() == 4);
+    CHECK(f.fetcher.calls.size() == 4);
     CHECK(f.consult.request.data.partial.empty());
   }
 
@@ -217,7 +194,7 @@ TEST_SUITE("hooks") {
       f.fetcher.answers.emplace(std::string(kBase) + "/Condition?patient=p-4711",
                                 FhirResponse{200, conditions_page("https://elsewhere.example/p2")});
       REQUIRE(f.run().has_value());
-      for (const auto& url : f.fetcher.urls) CHECK(url.starts_with(kBase));
+      for (const auto& url : f.fetcher.urls()) CHECK(url.starts_with(kBase));
       REQUIRE(f.consult.request.data.partial.size() == 1);
       CHECK(f.consult.request.data.partial[0].key == "conditions");
       CHECK(f.consult.request.data.partial[0].reason == PartialReason::other_origin);
@@ -244,7 +221,7 @@ TEST_SUITE("hooks") {
                           doc.GetAllocator());
           });
       REQUIRE(f.run(body).has_value());
-      CHECK(f.fetcher.urls.empty());
+      CHECK(f.fetcher.calls.empty());
       REQUIRE(f.consult.request.data.partial.size() == 1);
       CHECK(f.consult.request.data.partial[0].reason == PartialReason::other_origin);
     }

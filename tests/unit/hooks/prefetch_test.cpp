@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "fakes/fhir_fetcher.hpp"
 #include "hooks_support.hpp"
 
 namespace {
@@ -14,19 +15,8 @@ using vcf_cds::testing::edit_json;
 using vcf_cds::testing::hooks_fixture;
 using vcf_cds::testing::without;
 
-// Answers GETs from a table; records every URL and token it saw.
-class FakeFetcher : public FhirFetcher {
- public:
-  std::map<std::string, Result<FhirResponse>> answers;
-  std::vector<std::pair<std::string, std::string>> calls;
-
-  Result<FhirResponse> get(std::string_view url, std::string_view token) override {
-    calls.emplace_back(url, token);
-    const auto it = answers.find(std::string(url));
-    if (it == answers.end()) return FhirResponse{404, R"({"resourceType":"OperationOutcome"})"};
-    return it->second;
-  }
-};
+// Answers GETs from a table (404 otherwise); records every URL and token it saw.
+using FakeFetcher = vcf_cds::testing::fakes::TableFetcher;
 
 constexpr const char* kBase = "https://ehr.example.org/fhir/r4";
 
@@ -144,8 +134,8 @@ TEST_SUITE("hooks") {
     ParsedCall consult;
     REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher).has_value());
     REQUIRE(fetcher.calls.size() == 4);
-    CHECK(fetcher.calls[0].first == std::string(kBase) + "/Patient/p-4711");
-    for (const auto& call : fetcher.calls) CHECK(call.second == "opaque-access-token");
+    CHECK(fetcher.calls[0].url == std::string(kBase) + "/Patient/p-4711");
+    for (const auto& call : fetcher.calls) CHECK(call.token == "opaque-access-token");
     CHECK(consult.request.data.patient != nullptr);
     CHECK(consult.request.data.conditions.size() == 1);
     CHECK(consult.request.data.observations.size() == 1);
@@ -183,7 +173,7 @@ TEST_SUITE("hooks") {
         FhirResponse{200, bundle(R"({"resourceType":"Condition"})", "https://evil.example/steal")});
     ParsedCall consult;
     REQUIRE(complete(consult, hooks_fixture("order-sign.json"), fetcher).has_value());
-    for (const auto& call : fetcher.calls) CHECK(call.first.starts_with(kBase));
+    for (const auto& call : fetcher.calls) CHECK(call.url.starts_with(kBase));
     CHECK(consult.request.data.conditions.size() == 1);
   }
 

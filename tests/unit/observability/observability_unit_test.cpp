@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/details/log_msg.h>
 
+#include "fakes/fhir_fetcher.hpp"
 #include "vcf_cds/observability.hpp"
 
 namespace {
@@ -25,13 +26,14 @@ rapidjson::Document format_line(std::string_view message) {
   return doc;
 }
 
-class StubFetcher : public hooks::FhirFetcher {
- public:
-  Result<hooks::FhirResponse> get(std::string_view url, std::string_view) override {
-    if (url == "fail") return make_error(ErrorCode::unavailable, "", "connect refused");
-    return hooks::FhirResponse{url == "404" ? 404u : 200u, "{}"};
-  }
-};
+// "fail": a transport error, "404": not found, anything else: 200.
+std::shared_ptr<testing::fakes::TableFetcher> stub_fetcher() {
+  auto fetcher = std::make_shared<testing::fakes::TableFetcher>();
+  fetcher->answers.emplace("fail", make_error(ErrorCode::unavailable, "", "connect refused"));
+  fetcher->answers.emplace("404", hooks::FhirResponse{404, "{}"});
+  fetcher->otherwise = hooks::FhirResponse{200, "{}"};
+  return fetcher;
+}
 
 TEST_SUITE("app") {
   TEST_CASE("json log: quotes, backslashes, newlines and control characters are escaped") {
@@ -66,7 +68,7 @@ TEST_SUITE("app") {
     metrics->count_jwt_failure("expired");
     metrics->count_jwt_failure("expired");
     metrics->count_jwt_failure("bad_signature");
-    observability::CountingFetcher fetcher(std::make_shared<StubFetcher>(), metrics);
+    observability::CountingFetcher fetcher(stub_fetcher(), metrics);
     CHECK(fetcher.get("ok", ""));
     CHECK_FALSE(fetcher.get("fail", ""));
     CHECK(fetcher.get("404", ""));
