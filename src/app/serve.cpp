@@ -190,7 +190,9 @@ int run_serve(int argc, char** argv) {
     wiring.console_token =
         config.console_token == "auto" ? cards::random_uuid() : config.console_token;
     wiring.console_dir = config.console_dir;
+    wiring.console_js_dir = config.console_js_dir;
     try {
+      check_console_libraries(wiring.console_js_dir);
       wiring.console_examples = load_example_codes(wiring.console_dir / "example-codes.json");
       if (auto checked = check_example_codes(*wiring.console_examples, *knowledge->terminology);
           !checked) {

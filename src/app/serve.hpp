@@ -32,6 +32,7 @@ struct ServiceWiring {
   // The review console (/console/): off unless a token is set.
   std::string console_token;
   std::filesystem::path console_dir;
+  std::filesystem::path console_js_dir;
   std::shared_ptr<const ExampleCodes> console_examples;
   std::function<void()> drain;  // extra work at shutdown, after the audit flush
   // order-sign after order-select (CONTRACT §7): an order rated the same way within this window
