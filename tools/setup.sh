@@ -14,6 +14,7 @@ packages=(
   python3 python3-yaml                        # tools/import_criteria.py, test helpers; YAML for deploy_lint
   curl wrk                                    # wrk: bench/run.sh load generator
   libbenchmark-dev valgrind                   # bench/: decision micro benchmark; instructions.sh
+  libjs-markdown-it                           # review console: card Markdown (served from /usr/share/javascript)
   chromium chromium-driver                    # tests/scripts/console_browser.sh: headless browser + WebDriver
   clang-14 libclang-rt-14-dev                 # tools/fuzz.sh: libFuzzer + sanitizers (clang only)
   nodejs                                      # tests/fhir: FHIR.js validator (npm below)

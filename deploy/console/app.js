@@ -1,6 +1,6 @@
 // Shared by every console page: the access token, API calls, small DOM helpers, formatting.
 // Plain ES module, no dependencies; everything is built with DOM APIs and textContent (the only
-// HTML strings come from markdown.js, which escapes its input first).
+// HTML strings come from markdown.js: markdown-it with raw HTML off).
 
 const TOKEN_KEY = 'vcf-cds-console-token';
 

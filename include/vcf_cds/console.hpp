@@ -37,11 +37,21 @@ struct ConsoleResponse {
 
 // ---- static files ---------------------------------------------------------------------------
 
+// Where Debian installs the JavaScript libraries it packages (libjs-*).
+inline constexpr const char* kDebianJavascriptDir = "/usr/share/javascript";
+
 // GET of `path` (the request target; a query string is ignored) under `root` (deploy/console).
 // "/console" → 308 to "/console/"; "/console/" → index.html; "/console/<file>" → the file when it
 // is a regular file inside root (after resolving symlinks) with a known type (.html .js .css .svg
 // .png .json). Traversal ("..", "%2e", backslashes, NUL, hidden names, absolute paths) → 404.
-ConsoleResponse console_static(const std::filesystem::path& root, std::string_view path);
+// "/console/lib/markdown-it.js" is markdown-it as the Debian package libjs-markdown-it installs
+// it under `js_dir` (only the libraries listed in src/console/static.cpp; not copied into root).
+ConsoleResponse console_static(const std::filesystem::path& root, std::string_view path,
+                               const std::filesystem::path& js_dir = kDebianJavascriptDir);
+
+// Start-up boundary: throws std::runtime_error "<file>: missing (Debian package <name>)" for the
+// first library the pages load from `js_dir` that is not installed there.
+void check_console_libraries(const std::filesystem::path& js_dir);
 
 // ---- access ---------------------------------------------------------------------------------
 
@@ -96,8 +106,9 @@ ConsoleResponse console_audit(audit::Store& store, std::string_view path_and_que
 // ---- one entry point for the router ---------------------------------------------------------
 
 struct ConsoleContext {
-  std::filesystem::path root;  // deploy/console
-  std::string token;           // bearer token for /console/api/; empty: API always 401
+  std::filesystem::path root;                           // deploy/console
+  std::filesystem::path js_dir = kDebianJavascriptDir;  // libraries Debian packages
+  std::string token;  // bearer token for /console/api/; empty: API always 401
   const consult::Knowledge* knowledge = nullptr;
   const ExampleCodes* examples = nullptr;
   audit::Store* store = nullptr;  // null: audit endpoints answer 503

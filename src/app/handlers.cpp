@@ -32,6 +32,7 @@ http::Handlers make_handlers(ServiceWiring wiring) {
       const auto knowledge = shared->knowledge->load();  // one version for the whole request
       console::ConsoleContext context;
       context.root = shared->console_dir;
+      context.js_dir = shared->console_js_dir;
       context.token = shared->console_token;
       context.knowledge = knowledge.get();
       context.examples = shared->console_examples.get();

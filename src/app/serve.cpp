@@ -192,7 +192,9 @@ int run_serve(int argc, char** argv) {
     wiring.console_token =
         config.console_token == "auto" ? cards::random_uuid() : config.console_token;
     wiring.console_dir = config.console_dir;
+    wiring.console_js_dir = config.console_js_dir;
     try {
+      console::check_console_libraries(wiring.console_js_dir);
       wiring.console_examples =
           console::load_example_codes(wiring.console_dir / "example-codes.json");
       if (auto checked =

@@ -16,6 +16,7 @@ struct ServiceWiring : consult::Context {
   // The review console (/console/): off unless a token is set.
   std::string console_token;
   std::filesystem::path console_dir;
+  std::filesystem::path console_js_dir;
   std::shared_ptr<const console::ExampleCodes> console_examples;
   std::function<void()> drain;  // extra work at shutdown, after the audit flush
 };

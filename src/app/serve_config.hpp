@@ -52,6 +52,7 @@ struct ServeConfig {
   std::string tls_key;
   std::string console_token;  // "auto": a random token printed at start-up
   std::string console_dir;
+  std::string console_js_dir;  // Debian's libjs-* packages: markdown-it for the pages
 };
 
 class UsageError : public std::runtime_error {

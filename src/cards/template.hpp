@@ -4,6 +4,8 @@
 // show when a flag/text is set) and {{^name}}…{{/name}} (show when unset/empty). Section tags
 // alone on a line take the line with them, so Markdown stays tidy. No escaping is done here:
 // values from patient data are escaped by the caller (cards/markdown.hpp) before they are set.
+// Not kainjow::mustache: Debian 12's 4.1 keeps the line of a standalone section tag whose section
+// is not shown, and counts empty text as set (README, "Libraries and why").
 #pragma once
 
 #include <memory>

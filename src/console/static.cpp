@@ -5,6 +5,7 @@
 #include <array>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 
 #include "common/sha256.hpp"
 #include "console/json.hpp"
@@ -35,6 +36,17 @@ constexpr std::array<ContentType, 6> kContentTypes = {{
     {".svg", "image/svg+xml"},
     {".png", "image/png"},
     {".json", "application/json"},
+}};
+
+// Libraries the pages load that Debian packages: served from where the package installs them
+// (under --console-js-dir) instead of a copy kept in deploy/console.
+struct ConsoleLibrary {
+  std::string_view url;   // under /console/
+  std::string_view file;  // under the js dir
+  std::string_view package;
+};
+constexpr std::array<ConsoleLibrary, 1> kLibraries = {{
+    {"lib/markdown-it.js", "markdown-it/markdown-it.js", "libjs-markdown-it"},
 }};
 
 ConsoleResponse not_found() {
@@ -96,31 +108,12 @@ ConsoleResponse not_allowed(const char* allow) {
   return response;
 }
 
-}  // namespace
-
-ConsoleResponse console_static(const fs::path& root, std::string_view target) {
-  const std::string_view path = path_of(target);
-  if (path == kPrefix) {
-    ConsoleResponse response{308, "", "", {}};
-    response.headers.emplace_back("Location", "/console/");
-    return response;
-  }
-  if (!path.starts_with("/console/")) return not_found();
-  std::string_view rel = path.substr(kPrefix.size() + 1);
-  if (rel.empty()) rel = "index.html";
-  const char* type = content_type_of(rel);
-  if (!safe_relative(rel) || type == nullptr) return not_found();
-
+// The file's bytes with the headers every console file carries (and the page headers for HTML).
+ConsoleResponse file_response(const fs::path& file, const char* type) {
   std::error_code ec;
-  const fs::path real_root = fs::canonical(root, ec);
-  if (ec) return not_found();
-  const fs::path real_file = fs::canonical(real_root / fs::path(std::string(rel)), ec);
-  if (ec || !inside(real_root, real_file) || !fs::is_regular_file(real_file, ec)) {
-    return not_found();
-  }
-  const std::uintmax_t size = fs::file_size(real_file, ec);
+  const std::uintmax_t size = fs::file_size(file, ec);
   if (ec || size > kMaxFileBytes) return not_found();
-  std::ifstream in(real_file, std::ios::binary);
+  std::ifstream in(file, std::ios::binary);
   if (!in) return not_found();
   std::string body{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 
@@ -133,6 +126,46 @@ ConsoleResponse console_static(const fs::path& root, std::string_view target) {
     response.headers.emplace_back("X-Frame-Options", "DENY");
   }
   return response;
+}
+
+}  // namespace
+
+void check_console_libraries(const fs::path& js_dir) {
+  for (const auto& library : kLibraries) {
+    const fs::path file = js_dir / library.file;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+      throw std::runtime_error(file.string() + ": missing (Debian package " +
+                               std::string(library.package) + ")");
+    }
+  }
+}
+
+ConsoleResponse console_static(const fs::path& root, std::string_view target,
+                               const fs::path& js_dir) {
+  const std::string_view path = path_of(target);
+  if (path == kPrefix) {
+    ConsoleResponse response{308, "", "", {}};
+    response.headers.emplace_back("Location", "/console/");
+    return response;
+  }
+  if (!path.starts_with("/console/")) return not_found();
+  std::string_view rel = path.substr(kPrefix.size() + 1);
+  if (rel.empty()) rel = "index.html";
+  const char* type = content_type_of(rel);
+  if (!safe_relative(rel) || type == nullptr) return not_found();
+  for (const auto& library : kLibraries) {
+    if (rel == library.url) return file_response(js_dir / library.file, type);
+  }
+
+  std::error_code ec;
+  const fs::path real_root = fs::canonical(root, ec);
+  if (ec) return not_found();
+  const fs::path real_file = fs::canonical(real_root / fs::path(std::string(rel)), ec);
+  if (ec || !inside(real_root, real_file) || !fs::is_regular_file(real_file, ec)) {
+    return not_found();
+  }
+  return file_response(real_file, type);
 }
 
 bool console_authorized(std::string_view header, std::string_view expected_token) {
@@ -158,7 +191,7 @@ ConsoleResponse console_handle(const ConsoleContext& context, std::string_view m
   const std::string_view path = path_of(target);
   if (!path.starts_with(kApiPrefix)) {
     if (method != "GET" && method != "HEAD") return not_allowed("GET, HEAD");
-    return console_static(context.root, target);
+    return console_static(context.root, target, context.js_dir);
   }
   if (!console_authorized(authorization, context.token)) return unauthorized();
 

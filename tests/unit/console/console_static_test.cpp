@@ -91,6 +91,30 @@ TEST_SUITE("console") {
     CHECK(console_static(t.root, nul).status == 404);
   }
 
+  TEST_CASE("console_static: lib/markdown-it.js -> served from the js dir, nothing else there") {
+    const Tree t;
+    TempDir js;
+    js.write("markdown-it/markdown-it.js", "/*! markdown-it */");
+    js.write("markdown-it/other.js", "other");
+    const auto r = console_static(t.root, "/console/lib/markdown-it.js", js.path());
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "text/javascript; charset=utf-8");
+    CHECK(r.body == "/*! markdown-it */");
+    CHECK(header(r, "X-Content-Type-Options") == "nosniff");
+    for (const char* path : {"/console/lib/other.js", "/console/lib/markdown-it/other.js",
+                             "/console/lib/../lib/markdown-it.js", "/console/markdown-it.js"}) {
+      CAPTURE(path);
+      CHECK(console_static(t.root, path, js.path()).status == 404);
+    }
+    CHECK(console_static(t.root, "/console/lib/markdown-it.js", t.root).status == 404);
+
+    CHECK_NOTHROW(vcf_cds::app::check_console_libraries(js.path()));
+    CHECK_THROWS_WITH_AS(vcf_cds::app::check_console_libraries(t.root),
+                         doctest::Contains("markdown-it/markdown-it.js: missing (Debian package "
+                                           "libjs-markdown-it)"),
+                         std::runtime_error);
+  }
+
   TEST_CASE("console_static: missing root -> 404, never a throw") {
     CHECK(console_static("/nonexistent/console-root", "/console/").status == 404);
   }
