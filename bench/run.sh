@@ -13,9 +13,11 @@
 # (bench/report.lua undoes the correction). The targets are judged on wrk's figures.
 #
 # usage: bench/run.sh [--duration S] [--connections N] [--wrk-threads N] [--token-cap N]
-#                     [--soak S] [--no-build] [--no-micro] [--jobs N]
+#                     [--soak S] [--ab DIR [--rounds N]] [--no-build] [--no-micro] [--jobs N]
 #   --soak S   only the soak: (c) with the large request for S seconds (documented: --soak 600),
 #              VmRSS sampled every 5 s; reports RSS at start and end.
+#   --ab DIR   only (c), A/B: this tree against another checkout DIR (its build/bench built
+#              the same way), alternating which goes first, --rounds N times (default 3).
 # Environment: BENCH_PORT (base port, default 18480). Results: build/bench/bench-run/.
 set -euo pipefail
 
@@ -23,6 +25,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$ROOT/build/bench"
 OUT="$BUILD/bench-run"
 DURATION=10 CONNECTIONS=32 WRK_THREADS=2 TOKEN_CAP=150000 SOAK=0 BUILD_IT=1 MICRO=1 JOBS=1
+AB="" ROUNDS=3
 while (($#)); do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -30,10 +33,12 @@ while (($#)); do
     --wrk-threads) WRK_THREADS="$2"; shift 2 ;;
     --token-cap) TOKEN_CAP="$2"; shift 2 ;;
     --soak) SOAK="$2"; shift 2 ;;
+    --ab) AB="$(cd "$2" && pwd)"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
     --no-micro) MICRO=0; shift ;;
     --jobs) JOBS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -198,6 +203,30 @@ run_config() {  # run_config NAME TOKEN_PREFIX CMD...
   wrk_run "$name" large "$OUT/large.json" "${tokens:+$tokens-large.txt}"
   stop_server
 }
+
+if [[ -n "$AB" ]]; then
+  [[ -x "$AB/build/bench/vcf-cds" ]] || { echo "run.sh: build $AB/build/bench first" >&2; exit 1; }
+  THIS_ROOT="$ROOT"
+  for ((round = 1; round <= ROUNDS; round++)); do
+    order=(this other); ((round % 2 == 0)) && order=(other this)
+    for side in "${order[@]}"; do
+      ROOT="$THIS_ROOT"; [[ "$side" == other ]] && ROOT="$AB"
+      data="$OUT/data-ab"; rm -rf "$data"
+      echo "== (c-$side, round $round) $ROOT"
+      start_server "c-$side" "$ROOT/build/bench/vcf-cds" serve --listen "127.0.0.1:$PORT" \
+        --data-dir "$data" --allow-unauthenticated
+      ROOT="$THIS_ROOT"; warm_up; IDLE_RSS="$(status_kib "$SERVER_PID" VmRSS)"
+      wrk_run "c-$side-$round" small "$OUT/small.json"
+      wrk_run "c-$side-$round" large "$OUT/large.json"
+      stop_server
+    done
+  done
+  echo; echo "== A/B of (c): requests/s and p99 ms per round (this = $THIS_ROOT, other = $AB)"
+  awk -F'\t' 'NR > 1 {print $1, $2, $3 " rps", "p99 " $5 " ms", "peak RSS " $10 " KiB"}' "$RESULTS"
+  awk -F'\t' 'NR > 1 {split($1, c, "-"); s[c[2] " " $2] += $3; n[c[2] " " $2]++}
+    END {for (k in s) printf "mean %s: %.0f rps\n", k, s[k] / n[k]}' "$RESULTS" | sort
+  exit 0
+fi
 
 # (a) needs the real response bytes: take them from the pipeline server once.
 start_server probe "$BUILD/bench/vcf_cds_pipeline_server" "$PORT" "$SERVER_THREADS"

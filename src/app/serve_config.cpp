@@ -8,7 +8,7 @@
 #include <iostream>
 #include <thread>
 
-#include "app/console_api.hpp"
+#include "vcf_cds/console.hpp"
 
 namespace vcf_cds::app {
 namespace {
@@ -94,7 +94,7 @@ po::options_description describe_options(ServeConfig& c) {
        "random one at start-up)")
       ("console-dir", po::value(&c.console_dir)->default_value("deploy/console"),
        "the console's static files")
-      ("console-js-dir", po::value(&c.console_js_dir)->default_value(kDebianJavascriptDir),
+      ("console-js-dir", po::value(&c.console_js_dir)->default_value(console::kDebianJavascriptDir),
        "where Debian's libjs-markdown-it is installed (the console renders card Markdown with it)")
       ("tls-cert", po::value(&c.tls_cert), "PEM certificate chain: serve HTTPS (with --tls-key)")
       ("tls-key", po::value(&c.tls_key), "PEM private key for --tls-cert");
