@@ -108,9 +108,6 @@ class CountingFetcher : public hooks::FhirFetcher {
 
 // ---- logs ---------------------------------------------------------------------------------------
 
-// Appends `text` as a JSON string body (no quotes): `"` `\` and control characters escaped.
-void append_json_escaped(std::string& out, std::string_view text);
-
 class JsonFormatter : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override;

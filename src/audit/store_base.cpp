@@ -1,6 +1,8 @@
 #include "audit/store_base.hpp"
 
-#include <array>
+#include <fmt/chrono.h>
+
+#include <ctime>
 #include <stdexcept>
 
 namespace vcf_cds::audit::detail {
@@ -82,12 +84,7 @@ void BatchedStore::flush() {
 }
 
 std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  std::array<char, 32> text{};
-  const std::size_t n = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return {text.data(), n};
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)));
 }
 
 }  // namespace vcf_cds::audit::detail

@@ -101,14 +101,7 @@ class Collector {
     struct Found {
       std::string_view system, code, display;
     };
-    // Unconstructed until a kind is found: a slot is read only for kinds in `seen`, each written
-    // first. Value-initialising the array zeroed ~600 bytes per concept, a quarter of this
-    // function's time (issue #8).
-    union Slot {
-      Slot() {}
-      Found found;
-    };
-    std::array<Slot, kFactKindCount> sources;
+    std::array<Found, kFactKindCount> sources;  // read only for the kinds in `seen`
     std::string key;
     json::for_each_coding(concept_value, [&](std::string_view system, std::string_view code,
                                              std::string_view display) {
@@ -118,7 +111,7 @@ class Collector {
       if (mask == 0) return;
       for (std::size_t k = 0; k < kFactKindCount; ++k) {
         if ((mask & (KindMask{1} << k)) == 0 || (seen & (KindMask{1} << k)) != 0) continue;
-        sources[k].found = Found{system, code, display};
+        sources[k] = Found{system, code, display};
       }
       seen |= mask;
       if ((mask & kind_bit(FactKind::vcf)) != 0) {
@@ -128,7 +121,7 @@ class Collector {
     });
     for (std::size_t k = 0; k < kFactKindCount; ++k) {
       if ((seen & (KindMask{1} << k)) == 0) continue;
-      const Found& found = sources[k].found;
+      const Found& found = sources[k];
       Evidence evidence{Source{record.name.text(), std::string(found.system),
                                std::string(found.code), std::string(found.display)},
                         record.date,

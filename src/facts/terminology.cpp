@@ -47,13 +47,13 @@ char Terminology::system_id(std::string_view system) const {
 
 KindMask Terminology::kinds(std::string_view key) const {
   KindMask mask = 0;
-  if (const KindMask* exact = exact_kinds_.find(key)) mask |= *exact;
+  if (const KindMask* exact = find_value(exact_kinds_, key)) mask |= *exact;
   if (!is_icd_key(key)) return mask;
   // Every prefix can carry kinds (C79 -> malignancy, C79.51 -> bone malignancy): union them.
   // The key is at most kMaxCodeLength + 1 bytes, so this is a bounded number of probes.
   for (std::size_t length = key.size(); length > 1; --length) {
     if (!has_length(prefix_kind_lengths_, length)) continue;
-    if (const KindMask* prefix = prefix_kinds_.find(key.substr(0, length))) {
+    if (const KindMask* prefix = find_value(prefix_kinds_, key.substr(0, length))) {
       mask |= *prefix;
     }
   }
@@ -61,11 +61,11 @@ KindMask Terminology::kinds(std::string_view key) const {
 }
 
 Region Terminology::region(std::string_view key) const {
-  if (const Region* exact = exact_regions_.find(key)) return *exact;
+  if (const Region* exact = find_value(exact_regions_, key)) return *exact;
   if (!is_icd_key(key)) return Region::none;
   for (std::size_t length = key.size(); length > 1; --length) {  // longest prefix wins
     if (!has_length(prefix_region_lengths_, length)) continue;
-    if (const Region* prefix = prefix_regions_.find(key.substr(0, length))) {
+    if (const Region* prefix = find_value(prefix_regions_, key.substr(0, length))) {
       return *prefix;
     }
   }
@@ -73,7 +73,7 @@ Region Terminology::region(std::string_view key) const {
 }
 
 const std::vector<MapTarget>* Terminology::targets(std::string_view key) const {
-  return targets_.find(key);
+  return find_value(targets_, key);
 }
 
 std::optional<Coding> Terminology::orderable(std::string_view row_name, Region region) const {
@@ -81,7 +81,7 @@ std::optional<Coding> Terminology::orderable(std::string_view row_name, Region r
   // an add-on) may serve a known level that has no code of its own, never an unknown one. Rows
   // without regions (bone scan, consultations) answer with their whole-body or region-less code
   // whatever region is asked for.
-  const auto* by_region = orderable_.find(row_name);
+  const auto* by_region = find_value(orderable_, row_name);
   if (by_region == nullptr) return std::nullopt;
   const bool spine =
       region == Region::cervical || region == Region::thoracic || region == Region::lumbar;

@@ -1,5 +1,6 @@
 #include "vcf_cds/observability.hpp"
 
+#include "common/json_text.hpp"
 #include "common/time.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -8,8 +9,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
-#include <ctime>
 
 namespace vcf_cds::observability {
 namespace {
@@ -18,44 +17,13 @@ thread_local std::string t_request_id;
 thread_local std::string t_service;
 
 void field(std::string& out, std::string_view name, std::string_view value) {
-  out += ",\"";
-  out += name;
-  out += "\":\"";
-  append_json_escaped(out, value);
-  out += '"';
+  out += ',';
+  common::append_json_string(out, name);
+  out += ':';
+  common::append_json_string(out, value);
 }
 
 }  // namespace
-
-void append_json_escaped(std::string& out, std::string_view text) {
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
-          out += escaped;
-        } else {
-          out += c;  // UTF-8 passes through; JSON allows it unescaped
-        }
-    }
-  }
-}
 
 void JsonFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
   std::string line = "{\"ts\":\"" + common::rfc3339_utc(msg.time) + "\"";

@@ -37,11 +37,7 @@ std::shared_ptr<testing::fakes::TableFetcher> stub_fetcher() {
 
 TEST_SUITE("app") {
   TEST_CASE("json log: quotes, backslashes, newlines and control characters are escaped") {
-    std::string out;
-    observability::append_json_escaped(out, "a\"b\\c\nd\re\tf\x01g\x1fh\x7fé");
-    CHECK(out == "a\\\"b\\\\c\\nd\\re\\tf\\u0001g\\u001fh\\u007fé");
-
-    const std::string message = "he said \"hi\"\nthen {\"x\":1}\\ \x02 done";
+    const std::string message = "he said \"hi\"\nthen {\"x\":1}\\ \x02 \x1f\x7f\tdoné";
     const auto doc = format_line(message);
     CHECK(std::string(doc["msg"].GetString()) == message);
     CHECK(std::string(doc["level"].GetString()) == "warning");
