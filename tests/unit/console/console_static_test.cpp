@@ -108,8 +108,8 @@ TEST_SUITE("console") {
     }
     CHECK(console_static(t.root, "/console/lib/markdown-it.js", t.root).status == 404);
 
-    CHECK_NOTHROW(vcf_cds::app::check_console_libraries(js.path()));
-    CHECK_THROWS_WITH_AS(vcf_cds::app::check_console_libraries(t.root),
+    CHECK_NOTHROW(vcf_cds::console::check_console_libraries(js.path()));
+    CHECK_THROWS_WITH_AS(vcf_cds::console::check_console_libraries(t.root),
                          doctest::Contains("markdown-it/markdown-it.js: missing (Debian package "
                                            "libjs-markdown-it)"),
                          std::runtime_error);
