@@ -55,6 +55,7 @@ enum class Contrast : std::uint8_t { none, without, with, without_and_with, intr
 std::string_view to_string(Contrast contrast);  // "none", "without", ..., "intrathecal"
 
 enum class Tri : std::uint8_t { absent, present, unknown };
+std::string_view to_string(Tri value);  // "absent", "present", "unknown"
 
 // Where a fact came from: "Condition/abc", "Procedure/p1", "ServiceRequest/o1 (reasonCode)".
 struct Source {

@@ -1,5 +1,7 @@
 #include "app/audit_cli.hpp"
 
+#include "app/cli.hpp"
+
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <iostream>
@@ -14,16 +16,6 @@ namespace vcf_cds::app {
 namespace {
 
 namespace po = boost::program_options;
-
-constexpr int exit_ok = 0;
-constexpr int exit_broken = 1;
-constexpr int exit_usage = 2;
-constexpr int exit_store = 3;
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 po::options_description describe_options() {
   po::options_description options(
@@ -97,7 +89,7 @@ audit::Query query_from(const po::variables_map& vm) {
 
 int store_error(const Error& error) {
   std::cerr << "vcf-cds audit: " << error.message << "\n";
-  return exit_store;
+  return kExitFailure;
 }
 
 int run_verify(audit::Store& store) {
@@ -105,13 +97,13 @@ int run_verify(audit::Store& store) {
   if (!result) return store_error(result.error());
   if (result->ok) {
     std::cout << "chain ok: " << result->records << " records\n";
-    return exit_ok;
+    return kExitOk;
   }
   std::cout << "chain BROKEN at seq " << result->broken_seq << " (" << result->broken_kind;
   if (!result->broken_id.empty()) std::cout << " " << result->broken_id;
   std::cout << "): " << result->reason << "\n"
             << result->records << " records before it check out\n";
-  return exit_broken;
+  return kExitFinding;
 }
 
 // Runs `write` against --output or stdout.
@@ -119,13 +111,13 @@ template <class Write>
 int with_output(const po::variables_map& vm, Write&& write) {
   if (!vm.count("output")) {
     write(std::cout);
-    return std::cout ? exit_ok : exit_store;
+    return std::cout ? kExitOk : kExitFailure;
   }
   const std::string file = vm["output"].as<std::string>();
   std::ofstream out(file, std::ios::binary);
   if (!out) throw UsageError("cannot write " + file);
   write(out);
-  return out ? exit_ok : exit_store;
+  return out ? kExitOk : kExitFailure;
 }
 
 int run_report(const std::string& command, const po::variables_map& vm, audit::Store& store) {
@@ -164,12 +156,12 @@ int run_import(const po::variables_map& vm, audit::Store& store) {
   if (!result) {
     std::cerr << "vcf-cds audit import: " << result.error().field << ": " << result.error().message
               << "\n";
-    return result.error().code == ErrorCode::bad_request ? exit_usage : exit_store;
+    return result.error().code == ErrorCode::bad_request ? kExitUsage : kExitFailure;
   }
   store.flush();
   std::cout << "imported " << result->consults << " consults and " << result->feedback
             << " feedback\n";
-  return exit_ok;
+  return kExitOk;
 }
 
 }  // namespace
@@ -185,7 +177,7 @@ int run_audit_cli(int argc, char** argv) {
     po::notify(vm);
     if (vm.count("help") || !vm.count("command")) {
       (vm.count("help") ? std::cout : std::cerr) << options;
-      return vm.count("help") ? exit_ok : exit_usage;
+      return vm.count("help") ? kExitOk : kExitUsage;
     }
     const std::string command = vm["command"].as<std::string>();
     if (command != "verify" && command != "export" && command != "summary" && command != "import") {
@@ -198,17 +190,17 @@ int run_audit_cli(int argc, char** argv) {
       throw;
     } catch (const std::exception& e) {
       std::cerr << "vcf-cds audit: " << e.what() << "\n";
-      return exit_store;
+      return kExitFailure;
     }
     if (command == "verify") return run_verify(*store);
     if (command == "import") return run_import(vm, *store);
     return run_report(command, vm, *store);
   } catch (const UsageError& e) {
     std::cerr << "vcf-cds audit: " << e.what() << "\n";
-    return exit_usage;
+    return kExitUsage;
   } catch (const po::error& e) {
     std::cerr << "vcf-cds audit: " << e.what() << "\n" << options;
-    return exit_usage;
+    return kExitUsage;
   }
 }
 

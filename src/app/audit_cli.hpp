@@ -10,7 +10,8 @@
 
 namespace vcf_cds::app {
 
-// argv[0] is "audit". Exit codes: 0 ok, 1 chain broken, 2 usage, 3 store cannot be read/written.
+// argv[0] is "audit". Exit codes (app/cli.hpp): kExitFinding when the chain is broken,
+// kExitFailure when the store cannot be read or written.
 int run_audit_cli(int argc, char** argv);
 
 }  // namespace vcf_cds::app

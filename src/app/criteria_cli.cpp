@@ -1,4 +1,6 @@
 #include "app/criteria_cli.hpp"
+
+#include "app/cli.hpp"
 #include "common/text.hpp"
 #include "vcf_cds/criteria.hpp"
 
@@ -136,25 +138,25 @@ int run_criteria_cli(int argc, char** argv) {
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "vcf-cds criteria: " << e.what() << "\n" << options;
-    return 1;
+    return kExitUsage;
   }
   if (vm.count("help")) {
     std::cout << options;
-    return 0;
+    return kExitOk;
   }
   KnowledgeBase kb;
   try {
     kb = criteria::load_knowledge_base(vm["knowledge"].as<std::string>());
   } catch (const criteria::KnowledgeError& e) {
     std::cerr << "vcf-cds criteria: " << e.what() << "\n";
-    return 2;
+    return kExitFailure;
   }
   const Variant* only = nullptr;
   if (vm.count("variant")) {
     only = kb.variant(vm["variant"].as<int>());
     if (!only) {
       std::cerr << "vcf-cds criteria: --variant must be 1.." << kb.variants.size() << "\n";
-      return 1;
+      return kExitUsage;
     }
   }
   if (vm.count("json")) {
@@ -164,7 +166,7 @@ int run_criteria_cli(int argc, char** argv) {
   } else {
     print_summary(kb, std::cout);
   }
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace vcf_cds::app

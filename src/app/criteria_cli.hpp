@@ -3,7 +3,7 @@
 
 namespace vcf_cds::app {
 
-// argv[0] is "criteria". Returns the process exit code (0 ok, 1 usage, 2 bad knowledge file).
+// argv[0] is "criteria". Returns the exit code (app/cli.hpp); a bad knowledge file is kExitFailure.
 int run_criteria_cli(int argc, char** argv);
 
 }  // namespace vcf_cds::app

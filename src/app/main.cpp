@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "app/audit_cli.hpp"
+#include "app/cli.hpp"
 #include "app/criteria_cli.hpp"
 #include "app/serve.hpp"
 
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
     const std::string_view first = argc > 1 ? argv[1] : "";
     if (first == "--version" || first == "version") {
       std::puts("vcf-cds " VCF_CDS_VERSION);
-      return 0;
+      return vcf_cds::app::kExitOk;
     }
     if (first == "serve") return vcf_cds::app::run_serve(argc - 1, argv + 1);
     if (first == "criteria") return vcf_cds::app::run_criteria_cli(argc - 1, argv + 1);
@@ -32,13 +33,13 @@ int main(int argc, char** argv) {
     if (first.empty() || first.starts_with("--")) return vcf_cds::app::run_serve(argc, argv);
     if (first == "help" || first == "-h") {
       print_usage();
-      return 0;
+      return vcf_cds::app::kExitOk;
     }
     std::fprintf(stderr, "vcf-cds: unknown command '%s'\n", argv[1]);
     print_usage();
-    return 1;
+    return vcf_cds::app::kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vcf-cds: %s\n", e.what());
-    return 2;
+    return vcf_cds::app::kExitFailure;
   }
 }

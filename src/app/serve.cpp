@@ -1,5 +1,6 @@
 // `vcf-cds serve`: configuration -> knowledge -> verifier and audit store -> HTTP server wired to
-// the handlers, then SIGHUP reloads until shutdown. Start-up problems stop the process (exit 2).
+// the handlers, then SIGHUP reloads until shutdown. Start-up problems stop the process
+// (kExitFailure).
 #include "app/serve.hpp"
 
 #include <spdlog/spdlog.h>
@@ -119,10 +120,10 @@ int run_serve(int argc, char** argv) {
   cap_malloc_arenas();
   ServeConfig config;
   try {
-    if (!parse_config(argc, argv, config)) return 0;
+    if (!parse_config(argc, argv, config)) return kExitOk;
   } catch (const std::exception& e) {  // po::error, UsageError, bad numbers
     std::cerr << "vcf-cds serve: " << e.what() << "\n(see vcf-cds serve --help)\n";
-    return 1;
+    return kExitUsage;
   }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   observability::configure_logging(config.log_format);  // validated by parse_config
@@ -139,10 +140,10 @@ int run_serve(int argc, char** argv) {
         consult::load_knowledge(config.knowledge, config.profiles, config.card_text));
   } catch (const UsageError& e) {
     std::cerr << "vcf-cds serve: " << e.what() << '\n';
-    return 1;
+    return kExitUsage;
   } catch (const std::exception& e) {  // KnowledgeError, ProfileError, TemplateError, I/O
     spdlog::critical("start-up failed: {}", e.what());
-    return 2;
+    return kExitFailure;
   }
   server_options.threads = config.threads;
   server_options.worker_threads = config.worker_threads;
@@ -171,7 +172,7 @@ int run_serve(int argc, char** argv) {
     auto allowed = hooks::FhirServerAllowList::parse(config.fhir_server_allow);
     if (!allowed) {
       std::cerr << "vcf-cds serve: --fhir-server-allow: " << allowed.error().message << '\n';
-      return 1;
+      return kExitUsage;
     }
     wiring.call_options.prefetch.fhir_servers = std::move(*allowed);
     wiring.call_options.prefetch.budget_time = std::chrono::milliseconds(config.fhir_budget_ms);
@@ -204,7 +205,7 @@ int run_serve(int argc, char** argv) {
       }
     } catch (const std::exception& e) {
       spdlog::critical("start-up failed: console: {}", e.what());
-      return 2;
+      return kExitFailure;
     }
     if (config.console_token == "auto") {
       // Printed once so the person who started the quick start can open the console.
@@ -218,10 +219,10 @@ int run_serve(int argc, char** argv) {
     wiring.verifier = make_verifier(config, fetcher);
   } catch (const UsageError& e) {
     std::cerr << "vcf-cds serve: " << e.what() << '\n';
-    return 1;
+    return kExitUsage;
   } catch (const std::exception& e) {  // bad JWKS file, audit store cannot be opened
     spdlog::critical("start-up failed: {}", e.what());
-    return 2;
+    return kExitFailure;
   }
   const auto store = wiring.store;
   // SIGHUP (systemd ExecReload) reloads the knowledge on a thread of its own, so a slow load
@@ -251,7 +252,7 @@ int run_serve(int argc, char** argv) {
     // Bind failures, and a TLS certificate or key that cannot be used (the message names it).
     spdlog::critical("cannot listen on {}: {}", config.listen, e.what());
     stop_reloads();
-    return 2;
+    return kExitFailure;
   }
   warn_about_trust(config);
   spdlog::info(
@@ -263,7 +264,7 @@ int run_serve(int argc, char** argv) {
       config.database_url.empty() ? config.data_dir : "database-url", config.new_window_days);
   server.wait();
   stop_reloads();
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace vcf_cds::app

@@ -25,8 +25,8 @@ struct ServiceWiring : consult::Context {
 // readiness, /metrics and drain. The FHIR fetcher is wrapped to count fetch errors.
 http::Handlers make_handlers(ServiceWiring wiring);
 
-// argv[0] is "serve" or the program name; flags follow. Returns the exit code: 0 after a
-// graceful shutdown, 1 for a usage error, 2 when start-up fails (knowledge, profiles, bind).
+// argv[0] is "serve" or the program name; flags follow. Returns the exit code (app/cli.hpp):
+// kExitOk after a graceful shutdown, kExitUsage, or kExitFailure when start-up fails.
 int run_serve(int argc, char** argv);
 
 }  // namespace vcf_cds::app

@@ -4,10 +4,11 @@
 // names without dashes) over defaults. docs/operations.md lists every key.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "app/cli.hpp"
 
 namespace vcf_cds::app {
 
@@ -53,11 +54,6 @@ struct ServeConfig {
   std::string console_token;  // "auto": a random token printed at start-up
   std::string console_dir;
   std::string console_js_dir;  // Debian's libjs-* packages: markdown-it for the pages
-};
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 // Reads flags, then the config file for what the flags left unset, and checks the combination.

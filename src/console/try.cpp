@@ -129,7 +129,6 @@ void write_match(JsonWriter& w, const criteria::VariantMatch& match) {
 }
 
 void write_facts(JsonWriter& w, const facts::ClinicalFacts& f) {
-  static constexpr std::array<const char*, 3> kTri = {"absent", "present", "unknown"};
   w.StartObject();
   key_bool(w, "vcf", f.vcf);
   key_bool(w, "vcfNew", f.vcf_new);
@@ -137,13 +136,13 @@ void write_facts(JsonWriter& w, const facts::ClinicalFacts& f) {
   key_bool(w, "osteoporotic", f.osteoporotic);
   key_bool(w, "pathological", f.pathological);
   key_bool(w, "malignancy", f.malignancy);
-  key_str(w, "symptomatic", kTri[static_cast<std::size_t>(f.symptomatic)]);
+  key_str(w, "symptomatic", facts::to_string(f.symptomatic));
   key_bool(w, "newBackPain", f.new_back_pain);
   key_bool(w, "priorAugmentation", f.prior_augmentation);
   key_bool(w, "priorSpineSurgery", f.prior_spine_surgery);
   key_bool(w, "deformityOrPulmonary", f.deformity_or_pulmonary);
-  key_str(w, "edemaOrCleft", kTri[static_cast<std::size_t>(f.edema_or_cleft)]);
-  key_str(w, "worseningPain", kTri[static_cast<std::size_t>(f.worsening_pain)]);
+  key_str(w, "edemaOrCleft", facts::to_string(f.edema_or_cleft));
+  key_str(w, "worseningPain", facts::to_string(f.worsening_pain));
   key_bool(w, "pediatric", f.pediatric);
   w.EndObject();
 }

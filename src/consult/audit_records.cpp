@@ -10,21 +10,9 @@
 namespace vcf_cds::consult {
 namespace {
 
-using Writer = common::JsonWriter;  // fast string writing (common/json_write.hpp)
+using Writer = common::JsonWriter;
 
 using common::key_str;
-
-std::string_view tri(facts::Tri value) {
-  switch (value) {
-    case facts::Tri::present:
-      return "present";
-    case facts::Tri::absent:
-      return "absent";
-    case facts::Tri::unknown:
-      break;
-  }
-  return "unknown";
-}
 
 // The facts as the decision saw them, each with the resources it came from, and (only when
 // it happened) which of the patient's data was read in part.
@@ -39,9 +27,9 @@ std::string facts_json(const facts::ClinicalFacts& f,
     w.Key("ageYears");
     w.Int(*f.age_years);
   }
-  key_str(w, "symptomatic", tri(f.symptomatic));
-  key_str(w, "edemaOrCleft", tri(f.edema_or_cleft));
-  key_str(w, "worseningPain", tri(f.worsening_pain));
+  key_str(w, "symptomatic", facts::to_string(f.symptomatic));
+  key_str(w, "edemaOrCleft", facts::to_string(f.edema_or_cleft));
+  key_str(w, "worseningPain", facts::to_string(f.worsening_pain));
   const std::pair<const char*, bool> flags[] = {
       {"vcf", f.vcf},
       {"vcfNew", f.vcf_new},

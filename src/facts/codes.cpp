@@ -171,6 +171,18 @@ std::string_view to_string(Contrast contrast) {
   return index < kContrastNames.size() ? kContrastNames[index] : "none";
 }
 
+std::string_view to_string(Tri value) {
+  switch (value) {
+    case Tri::present:
+      return "present";
+    case Tri::absent:
+      return "absent";
+    case Tri::unknown:
+      break;
+  }
+  return "unknown";
+}
+
 std::string_view to_string(FactKind kind) {
   const auto index = static_cast<std::size_t>(kind);
   return index < kFactKindNames.size() ? kFactKindNames[index] : "unknown";

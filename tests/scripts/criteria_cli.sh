@@ -33,6 +33,6 @@ if "$bin" criteria --variant 10 >/dev/null 2>&1; then fail "--variant 10 must be
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 sed 's/"rating": 9,/"rating": 11,/' cards/criteria.json >"$tmp/criteria.json"
 set +e; err=$("$bin" criteria --knowledge "$tmp/criteria.json" 2>&1); rc=$?; set -e
-[ "$rc" -eq 2 ] || fail "bad knowledge exits 2 (got $rc)"
+[ "$rc" -eq 3 ] || fail "bad knowledge exits 3 (got $rc)"
 grep -q 'variant 1, row 1 .*"rating"' <<<"$err" || fail "bad knowledge names variant, row and field: $err"
 echo "criteria_cli: ok"

@@ -82,6 +82,6 @@ timeout 10 "$bin" serve --listen "127.0.0.1:$port" --allow-unauthenticated --dat
   --repeat-window-hours -1 >"$tmp/bad.log" 2>&1
 code=$?
 set -e
-[ "$code" -eq 1 ] || fail "a negative --repeat-window-hours is a usage error (exit $code)"
+[ "$code" -eq 2 ] || fail "a negative --repeat-window-hours is a usage error (exit $code)"
 grep -q -- "--repeat-window-hours must be 0 or more" "$tmp/bad.log" || fail "the usage error names the flag"
 echo "serve flags: ok"
