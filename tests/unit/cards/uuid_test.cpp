@@ -86,10 +86,10 @@ TEST_SUITE("cards") {
   }
 
   TEST_CASE("uuids: a forked child does not repeat the ids its parent draws next") {
-    // A child that inherited its parent's generator state would hand out the same ids (a consult
-    // id or card uuid twice in one audit trail); OpenSSL's DRBG reseeds after a fork. The child's
-    // two ids are compared with the parent's next two.
-    (void)vcf_cds::cards::random_uuid();  // the generator has been used before the fork
+    // The parent's pool holds bytes it has not handed out yet; a child that inherited the pool
+    // would hand out the same ids (a consult id or card uuid twice in one audit trail). Both
+    // generators draw from that pool; the child's two ids are compared with the parent's next two.
+    (void)vcf_cds::cards::random_uuid();  // the pool is now filled, 15 ids left in it
     int fds[2];
     REQUIRE(pipe(fds) == 0);
     const pid_t child = fork();
