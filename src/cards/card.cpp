@@ -162,7 +162,7 @@ void write_suggestions(Writer& w, const RenderInput& in, const rapidjson::Value&
   key_str(w, "selectionBehavior", "at-most-one");
 }
 
-void write_extension(Writer& w, const Decision& d, const ConsultIds& ids) {
+void write_extension(Writer& w, const Decision& d, const ConsultIds& ids, const RowParts& parts) {
   const auto& row = *d.headline.row;
   w.Key("extension");
   w.StartObject();
@@ -185,7 +185,7 @@ void write_extension(Writer& w, const Decision& d, const ConsultIds& ids) {
   key_str(w, "population", d.facts.pediatric ? "pediatric" : "adult");
   key_str(w, "value", d.facts.pediatric ? row.rrl_pediatric : row.rrl_adult);
   w.EndObject();
-  criteria::write_row_evidence(w, row);  // tabulation, references
+  w.raw_members(parts.evidence_members, 2);  // tabulation, references
   key_str(w, "consultId", ids.consult_id);
   w.Key("otherVariants");
   w.StartArray();
@@ -270,7 +270,7 @@ std::string write_card(const RenderInput& in, const rapidjson::Value& order, con
     w.EndObject();
   }
   w.EndArray();
-  write_extension(w, d, ids);
+  write_extension(w, d, ids, *parts);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }

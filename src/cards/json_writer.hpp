@@ -1,5 +1,5 @@
-// Cards are written with common::JsonWriter (RapidJSON's Writer); this adds writing rendered
-// card text.
+// Cards are written with common::JsonWriter (fast string writing, raw pre-rendered members);
+// this adds writing rendered card text.
 #pragma once
 
 #include <string_view>

@@ -1,6 +1,10 @@
 #include "cards/prepared_rows.hpp"
 
 #include <algorithm>
+#include <string_view>
+
+#include "cards/json_writer.hpp"
+#include "criteria/row_json.hpp"
 
 namespace vcf_cds::cards {
 
@@ -23,6 +27,14 @@ RowParts prepare_row(const criteria::ProcedureRow& row, const CardText& text) {
       if (auto url = text.pubmed_link(ref.pmid); !url.empty()) item.set("url", std::move(url));
     }
   }
+  // Written as a whole object by the one evidence writer, then kept without its braces.
+  rapidjson::StringBuffer buffer;
+  CardWriter w(buffer);
+  w.StartObject();
+  criteria::write_row_evidence(w, row);
+  w.EndObject();
+  const std::string_view object(buffer.GetString(), buffer.GetSize());
+  parts.evidence_members = std::string(object.substr(1, object.size() - 2));
   return parts;
 }
 
