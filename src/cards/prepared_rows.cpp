@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "cards/json_writer.hpp"
-#include "criteria/row_json.hpp"
+#include "vcf_cds/criteria.hpp"
 
 namespace vcf_cds::cards {
 

@@ -1,7 +1,7 @@
 // The parts of a card that depend only on a procedure row and the card text: the detail's vote
 // bars and reference list, and the extension's tabulation and references JSON. They are the same
 // for every consult that lands on the row, so they are built once per knowledge load instead of
-// per card (issue #8: a sixth of the large request's decision path). `prepare_row` is also the
+// per card (a sixth of the large request's decision path). `prepare_row` is also the
 // fallback when a RenderInput has no PreparedRows, so both paths write the same bytes.
 #pragma once
 
@@ -20,7 +20,7 @@ namespace vcf_cds::cards {
 struct RowParts {
   std::vector<TemplateData> votes;       // {{#votes}}: bucket, bar, count for ratings 1..9
   std::vector<TemplateData> references;  // {{#references}}: one item holding {{#items}}, or none
-  std::string evidence_members;          // "tabulation":[…],"references":[…] (row_json.hpp)
+  std::string evidence_members;          // "tabulation":[…],"references":[…] (criteria::write_row_evidence)
 };
 
 RowParts prepare_row(const criteria::ProcedureRow& row, const CardText& text);

@@ -19,7 +19,7 @@ namespace vcf_cds::cards {
 // Values for one rendering. Keys are placeholder names, in practice string literals: they are
 // kept as views and must outlive the data. Text given as std::string (or a number, a literal) is
 // owned; set_ref borrows text that outlives the rendering (knowledge base rows, card text, the
-// decision), so building a card's data copies little (issue #8).
+// decision), so building a card's data copies little.
 class TemplateData {
  public:
   TemplateData& set(std::string_view key, std::string value);
@@ -62,7 +62,7 @@ class TemplateData {
 
 // This thread's buffer for text rendered only to be copied into a card at once, emptied on each
 // call: it keeps its capacity, so steady-state rendering allocates nothing (a card's templates
-// grew fresh strings ~40 times per request; issue #8). Finish with one text before asking again.
+// grew fresh strings ~40 times per request). Finish with one text before asking again.
 std::string& rendered_text_buffer();
 
 class TemplateError : public std::runtime_error {

@@ -1,4 +1,4 @@
-// The bytes JSON strings treat specially, found 16 (SSE2) or 8 at a time (issue #8): '"', '\\' and
+// The bytes JSON strings treat specially, found 16 (SSE2) or 8 at a time: '"', '\\' and
 // control characters (< 0x20) end a run of plain string content, when parsing a body
 // (hooks/json.cpp), writing cards (cards/json_writer.hpp) and writing the audit chain's canonical
 // JSON (audit/record.cpp). Everything else, UTF-8 included, is copied as is.
@@ -143,7 +143,7 @@ concept EscapeRoom = requires(Room room, char* at, std::size_t need) {
 // the end. Each step copies 16 bytes whole, keeps those before the first special byte and
 // escapes that byte, so text dense with specials (a card's JSON stored as a string in the audit
 // record: a quote every ~8 bytes) costs a few instructions a special byte rather than a copy
-// call for each run between them (issue #8). Cards, mostly plain Markdown and short strings, are
+// call for each run between them. Cards, mostly plain Markdown and short strings, are
 // written as fast by json_plain_prefix and one copy a run (common::JsonWriter).
 template <EscapeRoom Room>
 char* write_json_escaped(std::string_view text, char* out, Room& room) {

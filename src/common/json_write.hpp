@@ -2,7 +2,7 @@
 // write strings, and helpers that take strings as string_view.
 //
 // Writer::String escapes and copies one byte at a time through its stream (~8 instructions a
-// byte), and a card is mostly long plain Markdown: writing it was a tenth of a call (issue #8).
+// byte), and a card is mostly long plain Markdown: writing it was a tenth of a call.
 // JsonWriter::string finds runs of plain bytes 16 or 8 at a time and copies each with one memcpy.
 // The output is the same as Writer::String's (tests/unit/cards/json_writer_test.cpp): \" \\ \b \f
 // \n \r \t, other control characters as \u00XX with uppercase hex, everything else (UTF-8 included)

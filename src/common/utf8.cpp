@@ -79,7 +79,7 @@ std::optional<TextProblem> find_text_problem(std::string_view text) noexcept {
     // then 8, while they are plain. A byte's high bit is set when it is >= 0x80 or, after the
     // compare with zero, when it is NUL.
 #if defined(__SSE2__)
-    // 64 bytes a step first: one test for four blocks halves the loop's instructions (issue #8).
+    // 64 bytes a step first: one test for four blocks halves the loop's instructions.
     while (n - i >= 64) {
       const __m128i any =
           _mm_or_si128(_mm_or_si128(non_ascii_or_nul(p + i), non_ascii_or_nul(p + i + 16)),

@@ -1,7 +1,7 @@
 // Whole-buffer UTF-8 validation for untrusted request bodies (hooks::parse_json).
 //
 // RapidJSON's kParseValidateEncodingFlag checks every string byte by byte inside ParseString and
-// was the largest single cost of a call (issue #8). One pass over the body here, with an ASCII
+// was the largest single cost of a call. One pass over the body here, with an ASCII
 // fast path, lets the parser run without the flag while rejecting exactly what it rejected:
 // overlong forms, UTF-16 surrogates, code points above U+10FFFF, stray continuation bytes and
 // truncated sequences (RFC 3629). The same pass finds NUL bytes, which in-situ parsing would

@@ -62,7 +62,7 @@ namespace {
 
 // In situ, recursive (LimitedHandler bounds the depth), and without kParseValidateEncodingFlag:
 // parse_json validates the whole body first (common/utf8.hpp), which is several times cheaper
-// than RapidJSON's per-string check and rejects the same input (issue #8).
+// than RapidJSON's per-string check and rejects the same input.
 constexpr unsigned kParseFlags = rapidjson::kParseInsituFlag;
 
 // Passes the parser's events on to the Document, enforcing the limits as values arrive. A body
