@@ -85,8 +85,6 @@ enum class Reason {
 };
 
 std::string_view reason_label(Reason reason);
-// The Reason whose label is `error.field`, if any (for metrics on a returned Error).
-std::optional<Reason> reason_of(const Error& error);
 
 // The `--trust-issuer ISS=JWKS_FILE_OR_URL` flag. The part after the first '=' is a URL when it
 // starts with https:// (http:// is refused), otherwise a file path. Errors: bad_request.

@@ -74,7 +74,6 @@ struct HookRequest {
 
 namespace vcf_cds::hooks {
 
-std::optional<Hook> hook_from_string(std::string_view name);
 
 // One entry of the discovery document. Prefetch keys keep their declared (discovery) order.
 struct ServiceDescriptor {
@@ -225,10 +224,6 @@ PrefetchState classify_prefetch(const rapidjson::Value* value);
 // [A-Za-z0-9-._~/]. Supports {{context.userId|patientId|encounterId}} and the 2.0 user tokens.
 // Errors: bad_request naming the token when it is unknown or its value is empty.
 Result<std::string> expand_template(std::string_view tmpl, const HookRequest& request);
-
-// The service's keys the client did not satisfy, in discovery order.
-std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
-                                               const rapidjson::Value* prefetch);
 
 // Fills `consult.request.data` from prefetch, fetching missing keys from fhirServer and
 // following `next` links, within the call's budget (PrefetchOptions). Errors:

@@ -24,14 +24,6 @@ std::string_view reason_label(Reason reason) {
   return labels[static_cast<std::size_t>(reason)];
 }
 
-std::optional<Reason> reason_of(const Error& error) {
-  if (error.code != ErrorCode::unauthorized) return std::nullopt;
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i] == error.field) return static_cast<Reason>(i);
-  }
-  return std::nullopt;
-}
-
 Result<TrustedIssuer> parse_trust_issuer(std::string_view flag) {
   // The iss is a URI without '=' in practice; a JWK Set URL may carry '=' in its query.
   const auto eq = flag.find('=');

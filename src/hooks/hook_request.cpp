@@ -16,12 +16,6 @@ std::string_view to_string(Hook hook) {
   return "unknown";
 }
 
-std::optional<Hook> hook_from_string(std::string_view name) {
-  if (name == "order-select") return Hook::order_select;
-  if (name == "order-sign") return Hook::order_sign;
-  return std::nullopt;
-}
-
 namespace {
 
 // True when `selection` ("ServiceRequest/abc", or a bare id some clients send) names `order`.

@@ -300,16 +300,6 @@ bool prefetch_may_fetch(const ParsedCall& consult, const PrefetchOptions& option
   return false;
 }
 
-std::vector<std::string> missing_prefetch_keys(const ServiceDescriptor& service,
-                                               const rapidjson::Value* prefetch) {
-  std::vector<std::string> missing;
-  for (const auto& [key, tmpl] : service.prefetch) {
-    const rapidjson::Value* value = prefetched(prefetch, key);
-    if (classify_prefetch(value) == PrefetchState::missing) missing.push_back(key);
-  }
-  return missing;
-}
-
 Status complete_prefetch(ParsedCall& consult, FhirFetcher& fetcher,
                          const PrefetchOptions& options) {
   HookRequest& request = consult.request;

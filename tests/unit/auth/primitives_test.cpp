@@ -177,16 +177,14 @@ TEST_SUITE("auth") {
     }
   }
 
-  TEST_CASE("reason labels: every Reason -> a distinct label that reason_of maps back") {
+  TEST_CASE("reason labels: every Reason -> a distinct, non-empty label") {
     std::set<std::string_view> seen;
     for (int i = 0; i <= static_cast<int>(vcf_cds::auth::Reason::tenant); ++i) {
       const auto reason = static_cast<vcf_cds::auth::Reason>(i);
       const auto label = vcf_cds::auth::reason_label(reason);
+      CHECK_FALSE(label.empty());
       CHECK(seen.insert(label).second);
-      const Error error = make_error(ErrorCode::unauthorized, std::string(label), "m");
-      CHECK(vcf_cds::auth::reason_of(error) == reason);
     }
-    CHECK_FALSE(vcf_cds::auth::reason_of(make_error(ErrorCode::bad_request, "expired", "m")));
   }
 }
 

@@ -96,16 +96,6 @@ TEST_SUITE("hooks") {
     CHECK_FALSE(expand_template("{{context.medication.id}}", request).has_value());
   }
 
-  TEST_CASE("missing_prefetch_keys: absent and OperationOutcome keys -> missing, in order") {
-    rapidjson::Document doc;
-    doc.Parse(
-        R"({"patient":{"resourceType":"Patient"},"conditions":{"resourceType":"OperationOutcome"},
-                  "observations":null})");
-    const auto missing = missing_prefetch_keys(*find_service("vcf-order-sign"), &doc);
-    CHECK(missing == std::vector<std::string>{"conditions", "procedures"});
-    CHECK(missing_prefetch_keys(*find_service("vcf-order-sign"), nullptr).size() == 4);
-  }
-
   TEST_CASE("complete_prefetch: everything prefetched -> no fetch, data filed by type") {
     FakeFetcher fetcher;
     ParsedCall consult;
