@@ -1,4 +1,4 @@
-// Bench (b): order-select through the real wiring (app::make_handlers -> hooks::call_service ->
+// Bench (b): order-select through the real wiring (app::make_handlers -> consult::Service::run ->
 // consult::run_pipeline) with ServiceWiring.store = nullptr, i.e. no audit record and no fsync.
 // Everything else mirrors `vcf-cds serve --allow-unauthenticated` with its defaults (knowledge
 // paths relative to the working directory, logging at info, FHIR client for missing prefetch).
