@@ -227,3 +227,28 @@ TEST_SUITE("audit") {
     CHECK_FALSE(later[1].joined);
   }
 }
+
+TEST_SUITE("audit") {
+  TEST_CASE("retry_candidate_queries: only joinable orders, a bounded number of parameters each") {
+    std::vector<QueuedRecord> batch;
+    for (int n = 1; n <= 600; ++n) {
+      batch.push_back(queue_record(vcf_cds::testing::sample_consult(n)));
+      batch.back().joins_retries = true;
+    }
+    const auto queries = retry_candidate_queries(Dialect::postgresql, batch);
+    REQUIRE(queries.size() == 3);  // 250 + 250 + 100 records
+    CHECK(queries[0].params.size() == 500);
+    CHECK(queries[2].params.size() == 200);
+    CHECK(queries[2].sql.find("$200") != std::string::npos);
+    CHECK(queries[2].sql.find("$201") == std::string::npos);
+
+    // Records of record_consults, and orders without an id, are never looked up.
+    for (auto& queued : batch) queued.joins_retries = false;
+    CHECK(retry_candidate_queries(Dialect::sqlite, batch).empty());
+    auto no_id = vcf_cds::testing::sample_consult(1);
+    no_id.order_ref = "ServiceRequest/";
+    std::vector<QueuedRecord> unnamed{queue_record(no_id)};
+    unnamed.back().joins_retries = true;
+    CHECK(retry_candidate_queries(Dialect::sqlite, unnamed).empty());
+  }
+}
