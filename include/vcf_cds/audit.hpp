@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vcf_cds/auth.hpp"
@@ -82,6 +83,24 @@ struct FeedbackRecord {
   std::int64_t seq = 0;
 };
 
+// A consult of a retried hook call that joined the record of the first attempt instead of being
+// appended (Store::record_call_async). A retry is the same call again: same service, hook,
+// hookInstance, client and patient, the same order, decided and shown the same way (variant, row,
+// category, rating, median, PAMA rating, repeat_of, and the card's text once its ids are read as
+// the recorded ones). The answer then carries the recorded ids, so feedback on the card finds the
+// one record.
+struct JoinedRetry {
+  std::string consult_id;           // the retry's own, as rendered; not recorded
+  std::string recorded_consult_id;  // the recorded consult it joined
+  // Each id the retry was rendered with and the recorded id that replaces it: consult id, card
+  // uuid, then the suggestion uuids in order. Ids that are equal or empty are left out.
+  std::vector<std::pair<std::string, std::string>> ids;
+};
+
+// `text` with every id of `join` replaced by the recorded one (ids are UUIDs, so a plain
+// replacement cannot touch anything else).
+std::string with_recorded_ids(std::string text, const JoinedRetry& join);
+
 // Consult filter on the latest feedback for the consult's card.
 enum class OutcomeFilter { any, accepted, overridden, none };
 
@@ -136,13 +155,18 @@ class Store {
  public:
   virtual ~Store() = default;  // drains the queue, then closes
 
+  // Appends every record as given (imports, tools, tests).
   virtual Status record_consults(std::vector<ConsultRecord> records) = 0;
-  // The same without blocking: `done` gets exactly what record_consults would have returned,
-  // once, from the caller's thread (a refused or unusable record), the writer thread (after
-  // the durable commit) or a timer thread (commit timeout). `done` must be quick and must not
-  // block: post the answer somewhere. The HTTP call path uses this so no thread waits on disk.
-  virtual void record_consults_async(std::vector<ConsultRecord> records,
-                                     std::function<void(Status)> done) = 0;
+  // The consults of one CDS Hooks call, without blocking. A record that repeats a consult an
+  // earlier call already recorded (a retry: see JoinedRetry) is not appended; `done` lists those
+  // joins, in record order (empty when every record was appended). The check runs in the
+  // appending transaction, under the chain-head lock, so two instances that both receive the
+  // retry still leave one record. `done` runs once, from the caller's thread (a refused or
+  // unusable record), the writer thread (after the durable commit) or a timer thread (commit
+  // timeout); it must be quick and must not block: post the answer somewhere. The HTTP call path
+  // uses this so no thread waits on disk.
+  using CallDone = std::function<void(Result<std::vector<JoinedRetry>>)>;
+  virtual void record_call_async(std::vector<ConsultRecord> records, CallDone done) = 0;
   virtual Status record_feedback(std::vector<FeedbackRecord> records) = 0;
 
   // Read side, on its own connection; ordered by seq. Error{unavailable} when unreadable.

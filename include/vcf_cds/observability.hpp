@@ -63,6 +63,9 @@ class Metrics {
   // its decisions only once their audit commit succeeded.
   static std::string decision_labels(const criteria::Decision& decision);
   void count_decision_labels(const std::string& labels);
+  // A consult of a retried call that joined the first attempt's audit record (its decision was
+  // counted with the first attempt).
+  void count_retry_joined();
   void count_jwt_failure(std::string_view reason);
   void count_fhir_fetch_error();
   void count_reload(bool ok);
@@ -86,6 +89,7 @@ class Metrics {
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_failed_{0};
   std::atomic<std::uint64_t> connections_refused_{0};
+  std::atomic<std::uint64_t> retries_joined_{0};
   mutable std::mutex mutex_;  // guards the maps below
   LabelCounts requests_;
   LabelCounts decisions_;

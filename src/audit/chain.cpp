@@ -1,5 +1,7 @@
 #include "audit/chain.hpp"
 
+#include <algorithm>
+
 namespace vcf_cds::audit::detail {
 namespace {
 
@@ -69,6 +71,33 @@ Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
   VerifyResult ok;
   ok.records = checked;
   return ok;
+}
+
+void merge_by_seq(std::vector<ConsultRecord>& rows) {
+  const auto by_seq = [](const ConsultRecord& a, const ConsultRecord& b) { return a.seq < b.seq; };
+  const auto same_seq = [](const ConsultRecord& a, const ConsultRecord& b) {
+    return a.seq == b.seq;
+  };
+  std::stable_sort(rows.begin(), rows.end(), by_seq);
+  rows.erase(std::unique(rows.begin(), rows.end(), same_seq), rows.end());
+}
+
+void join_retries(std::vector<QueuedRecord>& batch, const std::vector<ConsultRecord>& committed) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    QueuedRecord& queued = batch[i];
+    const auto* retry = std::get_if<ConsultRecord>(&queued.record);
+    if (!queued.joins_retries || retry == nullptr) continue;
+    for (const ConsultRecord& earlier : committed) {
+      if ((queued.joined = retry_join(*retry, earlier))) break;
+    }
+    // A retry racing the first attempt may share its batch: the first is appended, this joins.
+    for (std::size_t j = 0; j < i && !queued.joined; ++j) {
+      const QueuedRecord& before = batch[j];
+      const auto* earlier = std::get_if<ConsultRecord>(&before.record);
+      if (earlier == nullptr || before.joined || before.call == queued.call) continue;
+      queued.joined = retry_join(*retry, *earlier);
+    }
+  }
 }
 
 }  // namespace vcf_cds::audit::detail

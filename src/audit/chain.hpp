@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/record.hpp"
 #include "audit/schema.hpp"
@@ -38,12 +39,25 @@ struct ChainHead {
 Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
                                   const ChainHead& head);
 
-// Gives each record of `batch` the next seq after `head`, computes its link and advances `head`.
-// `prepare` runs before hashing (the store sets known_card there); `append` writes the row.
+// Sets `joined` on each record of `batch` that repeats an earlier consult of another call: one of
+// `committed` (the trail's consults for retry_candidate_queries, in seq order) or a record of
+// another call earlier in this batch. The earliest match wins, so every retry joins the first
+// record.
+void join_retries(std::vector<QueuedRecord>& batch, const std::vector<ConsultRecord>& committed);
+
+// The rows of several retry_candidate_queries in one seq order, each row once.
+void merge_by_seq(std::vector<ConsultRecord>& rows);
+
+// Gives each record of `batch` the next seq after `head`, computes its link and advances `head`;
+// a record that joined an earlier one is not appended. `prepare` runs before hashing (the store
+// sets known_card there); `append` writes the row.
 template <class Prepare, class Append>
 Status append_batch(std::vector<QueuedRecord>& batch, ChainHead& head, Prepare&& prepare,
                     Append&& append) {
-  for (auto& [record, draft] : batch) {
+  for (auto& queued : batch) {
+    if (queued.joined) continue;
+    Record& record = queued.record;
+    const std::optional<CanonicalDraft>& draft = queued.draft;
     std::visit([&](auto& r) { r.seq = head.seq + 1; }, record);
     if (Status s = prepare(record); !s) return s;
     ChainLink link{head.hash, draft ? chain_hash(head.hash, *draft, head.seq + 1)

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <optional>
 
 namespace vcf_cds::audit::detail {
 namespace {
@@ -48,13 +49,20 @@ Status GroupCommitter::submit(std::vector<QueuedRecord> records) {
 }
 
 void GroupCommitter::submit_async(std::vector<QueuedRecord> records, Done done) {
-  if (records.empty()) {
+  submit_call_async(std::move(records), [done = std::move(done)](Result<Joins> answer) {
+    if (!answer) return done(std::move(answer).error());
     done(Ok{});
+  });
+}
+
+void GroupCommitter::submit_call_async(std::vector<QueuedRecord> records, CallDone done) {
+  if (records.empty()) {
+    done(Joins{});
     return;
   }
   const std::size_t count = records.size();
   auto answer = std::make_shared<Answer>(std::move(done));
-  Status refused = Ok{};
+  std::optional<Error> refused;
   {
     std::lock_guard lock(mutex_);
     // Fail fast: a caller holding an HTTP response must get its 503 now, not after a timeout.
@@ -66,13 +74,15 @@ void GroupCommitter::submit_async(std::vector<QueuedRecord> records, Done done) 
       refused = unavailable("audit queue is full (" + std::to_string(queued_records_) +
                             " records waiting)");
     } else {
+      ++calls_;
+      for (auto& record : records) record.call = calls_;
       queue_.push_back(Ticket{std::move(records), answer});
       queued_records_ += count;
       stats_.queue_depth = queued_records_;
     }
   }
-  if (!refused) {
-    answer->give(std::move(refused));
+  if (refused) {
+    answer->give(std::move(*refused));
     return;
   }
   work_.notify_one();
@@ -192,7 +202,7 @@ void GroupCommitter::commit_batch(std::vector<Ticket>& tickets) {
     stats_.last_commit_ms = took.count();
     if (status) {
       ++stats_.commits;
-      stats_.records += batch.size();
+      for (const auto& record : batch) stats_.records += record.joined ? 0 : 1;
       stats_.last_error.clear();
     } else {
       stats_.last_error = status.error().message;
@@ -207,7 +217,15 @@ void GroupCommitter::commit_batch(std::vector<Ticket>& tickets) {
     fail_all(tickets, unavailable(status.error().message));
     return;
   }
-  for (auto& ticket : tickets) ticket.answer->give(Ok{});
+  // Each ticket's records are a slice of the batch, in ticket order.
+  std::size_t at = 0;
+  for (auto& ticket : tickets) {
+    Joins joins;
+    for (std::size_t i = 0; i < ticket.records.size(); ++i, ++at) {
+      if (batch[at].joined) joins.push_back(std::move(*batch[at].joined));
+    }
+    ticket.answer->give(std::move(joins));
+  }
 }
 
 void GroupCommitter::fail_all(std::vector<Ticket>& tickets, const Error& error) {

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
@@ -59,12 +60,17 @@ class GroupCommitter {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   using Done = std::function<void(Status)>;
+  // The joins of a call's retries (QueuedRecord::joined), in record order, once committed.
+  using Joins = std::vector<JoinedRetry>;
+  using CallDone = std::function<void(Result<Joins>)>;
 
   Status submit(std::vector<QueuedRecord> records);
   // `done` runs exactly once, on the caller's thread (refused at once), the writer thread
   // (committed or failed) or the watchdog thread (timed out while queued: never committed); it
   // must not block.
   void submit_async(std::vector<QueuedRecord> records, Done done);
+  // The same, answering with the records that joined an earlier one instead of being appended.
+  void submit_call_async(std::vector<QueuedRecord> records, CallDone done);
   void flush();
   Health health() const;
 
@@ -74,31 +80,31 @@ class GroupCommitter {
   // answered (by the watchdog while still queued, or by a refusal). One transition wins.
   struct Answer {
     enum : int { queued, claimed, answered };
-    explicit Answer(Done d) : done(std::move(d)) {}
+    explicit Answer(CallDone d) : done(std::move(d)) {}
     // The writer takes the records into a transaction; false: the watchdog answered first.
     bool claim() {
       int expected = queued;
       return state.compare_exchange_strong(expected, claimed);
     }
     // The watchdog: answers only records still queued (they will be dropped, not committed).
-    void time_out(Status status) {
+    void time_out(Error status) {
       int expected = queued;
       if (state.compare_exchange_strong(expected, answered)) call(std::move(status));
     }
     // Refusal (queued) or the transaction's outcome (claimed).
-    void give(Status status) {
+    void give(Result<Joins> status) {
       if (state.exchange(answered) != answered) call(std::move(status));
     }
     bool open() const { return state.load() != answered; }
     // Only the winner gets here, so only it touches `done`; it lets go of the callback at once
     // (it may hold a tracked executor that keeps a shutdown waiting).
-    void call(Status status) {
-      const Done callback = std::move(done);
+    void call(Result<Joins> status) {
+      const CallDone callback = std::move(done);
       done = nullptr;
       callback(std::move(status));
     }
     std::atomic<int> state{queued};
-    Done done;
+    CallDone done;
   };
   struct Ticket {
     std::vector<QueuedRecord> records;
@@ -126,6 +132,7 @@ class GroupCommitter {
   std::size_t queued_records_ = 0;
   bool busy_ = false;
   bool stopping_ = false;
+  std::uint64_t calls_ = 0;  // tickets submitted: each one call (QueuedRecord::call)
   std::string broken_;
   Health stats_;
   // Submission order is deadline order (one fixed timeout), so the watchdog only looks at the

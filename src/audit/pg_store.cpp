@@ -102,6 +102,18 @@ class PgCommitter final : public Committer {
     ChainHead head;
     head.seq = PgRow(locked->get(), 0).integer(0);
     head.hash = PgRow(locked->get(), 0).text(1);
+    // Under the head-row lock: an instance that appends the same call's record meanwhile commits
+    // before this transaction reads, so a retry on two instances still leaves one record.
+    std::vector<ConsultRecord> earlier;
+    for (const auto& query : retry_candidate_queries(dialect, batch)) {
+      auto found = pg_exec(c, query.sql, query.params);
+      if (!found) return std::move(found).error();
+      for (int i = 0; i < PQntuples(found->get()); ++i) {
+        earlier.push_back(read_consult(PgRow(found->get(), i)));
+      }
+    }
+    merge_by_seq(earlier);
+    join_retries(batch, earlier);
 
     auto prepare = [&](Record& record) -> Status {
       auto* feedback = std::get_if<FeedbackRecord>(&record);

@@ -260,11 +260,50 @@ std::string chain_hash(std::string_view prev_hash, const CanonicalDraft& draft, 
 }
 
 QueuedRecord queue_record(Record record) {
-  QueuedRecord queued{std::move(record), std::nullopt};
+  QueuedRecord queued;
+  queued.record = std::move(record);
   if (const auto* consult = std::get_if<ConsultRecord>(&queued.record)) {
     queued.draft = canonical_draft(*consult);
   }
   return queued;
+}
+
+std::optional<JoinedRetry> retry_join(const ConsultRecord& retry, const ConsultRecord& earlier) {
+  // An order without an id cannot be told from another order of the same call.
+  const std::string& order = retry.order_ref;
+  if (retry.hook_instance.empty() || order.empty() || order.back() == '/') return std::nullopt;
+  // The same call: what the EHR sent that names it and the order.
+  const bool same_call =
+      retry.hook_instance == earlier.hook_instance && order == earlier.order_ref &&
+      retry.service_id == earlier.service_id && retry.hook == earlier.hook &&
+      retry.client.iss == earlier.client.iss && retry.client.sub == earlier.client.sub &&
+      retry.client.tenant == earlier.client.tenant &&
+      retry.identifier_mode == earlier.identifier_mode && retry.patient_id == earlier.patient_id &&
+      retry.user_id == earlier.user_id && retry.encounter_id == earlier.encounter_id &&
+      retry.order_codes == earlier.order_codes;
+  // Decided the same way and showing the same card (which the ids are checked for below).
+  const bool same_decision =
+      retry.variant == earlier.variant && retry.procedure_row == earlier.procedure_row &&
+      retry.category == earlier.category && retry.rating == earlier.rating &&
+      retry.median == earlier.median && retry.pama_rating == earlier.pama_rating &&
+      retry.repeat_of == earlier.repeat_of &&
+      retry.card_uuid.empty() == earlier.card_uuid.empty() &&
+      retry.suggestion_uuids.size() == earlier.suggestion_uuids.size();
+  if (!same_call || !same_decision) return std::nullopt;
+
+  JoinedRetry join;
+  join.consult_id = retry.consult_id;
+  join.recorded_consult_id = earlier.consult_id;
+  auto pair = [&](const std::string& rendered, const std::string& recorded) {
+    if (!rendered.empty() && rendered != recorded) join.ids.emplace_back(rendered, recorded);
+  };
+  pair(retry.consult_id, earlier.consult_id);
+  pair(retry.card_uuid, earlier.card_uuid);
+  for (std::size_t i = 0; i < retry.suggestion_uuids.size(); ++i) {
+    pair(retry.suggestion_uuids[i], earlier.suggestion_uuids[i]);
+  }
+  if (with_recorded_ids(retry.card, join) != earlier.card) return std::nullopt;
+  return join;
 }
 
 std::string to_json_array(const std::vector<std::string>& items) {
@@ -302,3 +341,32 @@ std::string_view id_of(const Record& record) {
 }
 
 }  // namespace vcf_cds::audit::detail
+
+namespace vcf_cds::audit {
+
+std::string with_recorded_ids(std::string text, const JoinedRetry& join) {
+  if (join.ids.empty()) return text;
+  // One pass, every id at once, and only as a whole JSON string ("<id>"): an id that is a prefix
+  // of another, or a recorded id equal to another rendered one, cannot be replaced twice.
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    if (text[i] == '"') {
+      for (const auto& [rendered, recorded] : join.ids) {
+        const std::size_t end = i + 1 + rendered.size();
+        if (end < text.size() && text[end] == '"' &&
+            text.compare(i + 1, rendered.size(), rendered) == 0) {
+          out.append(1, '"').append(recorded).append(1, '"');
+          i = end + 1;
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+}  // namespace vcf_cds::audit

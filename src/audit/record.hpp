@@ -3,6 +3,7 @@
 // byte-identical chains for the same records.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,8 +61,18 @@ std::string chain_hash(std::string_view prev_hash, const CanonicalDraft& draft, 
 struct QueuedRecord {
   Record record;
   std::optional<CanonicalDraft> draft;
+  // A consult of a service call: it joins an earlier record of the same hook call and order
+  // instead of being appended (a retry). `call` tells the records of one call apart from
+  // another's in the same batch; the committer sets `joined` when the record joined one.
+  bool joins_retries = false;
+  std::uint64_t call = 0;
+  std::optional<JoinedRetry> joined;
 };
 QueuedRecord queue_record(Record record);  // drafts a consult's canonical JSON
+
+// The join of `retry` to `earlier` when `earlier` records the same hook call and order, decided
+// and shown the same way (JoinedRetry); nullopt otherwise.
+std::optional<JoinedRetry> retry_join(const ConsultRecord& retry, const ConsultRecord& earlier);
 
 // ["a","b"] <-> vector; parse returns {} on anything that is not an array of strings.
 std::string to_json_array(const std::vector<std::string>& items);

@@ -1,5 +1,6 @@
 #include "audit/schema.hpp"
 
+#include <algorithm>
 #include <span>
 
 namespace vcf_cds::audit::detail {
@@ -237,11 +238,16 @@ std::vector<Migration> migrations(Dialect d) {
        }},
       {2, "consults: repeat_of, the earlier consult an order-sign repeat joins",
        add_columns(d, consults, cc, 2)},
+      // Not unique: trails written before it may hold a retry twice, and must still open. One
+      // column: the key is the EHR's random id, so the index stays small enough to stay cached.
+      {3,
+       "consults: index on hook_instance, where a retried call finds its record",
+       {"CREATE INDEX audit_consults_hook_instance ON " + consults + " (hook_instance)"}},
   };
 }
 
 int latest_schema_version() {
-  return 2;
+  return 3;
 }
 
 std::string version_table_ddl(Dialect) {
@@ -331,6 +337,51 @@ SqlQuery feedback_query(Dialect d, const FeedbackQuery& query) {
   range_filter(d, "f.received_time", query.from, query.to, q);
   q.sql += " ORDER BY f.seq";
   return q;
+}
+
+std::vector<SqlQuery> retry_candidate_queries(Dialect d, const std::vector<QueuedRecord>& batch) {
+  // At most 2 x 250 parameters a query: far below SQLite's 32,766 and PostgreSQL's 65,535.
+  constexpr std::size_t records_per_query = 250;
+  std::vector<SqlQuery> queries;
+  std::vector<std::string> instances;
+  std::vector<std::string> orders;
+  std::size_t taken = 0;
+  auto add = [](std::vector<std::string>& list, const std::string& value) {
+    if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+  };
+  auto flush = [&] {
+    if (instances.empty()) return;
+    SqlQuery q;
+    q.sql = "SELECT " + consult_select_list(latest_schema_version()) + " FROM " +
+            std::string(consults_table) + " WHERE hook_instance IN (";
+    for (auto& value : instances) {
+      q.params.push_back(std::move(value));
+      q.sql += (q.params.size() > 1 ? ", " : "") + placeholder(d, q.params.size());
+    }
+    q.sql += ") AND order_ref IN (";
+    for (std::size_t i = 0; i < orders.size(); ++i) {
+      q.params.push_back(std::move(orders[i]));
+      q.sql += (i > 0 ? ", " : "") + placeholder(d, q.params.size());
+    }
+    q.sql += ") ORDER BY seq";
+    queries.push_back(std::move(q));
+    instances.clear();
+    orders.clear();
+    taken = 0;
+  };
+  for (const auto& queued : batch) {
+    const auto* consult = std::get_if<ConsultRecord>(&queued.record);
+    // An order without an id never joins (detail::retry_join): nothing to look up.
+    if (!queued.joins_retries || consult == nullptr || consult->hook_instance.empty() ||
+        consult->order_ref.empty() || consult->order_ref.back() == '/') {
+      continue;
+    }
+    add(instances, consult->hook_instance);
+    add(orders, consult->order_ref);
+    if (++taken == records_per_query) flush();
+  }
+  flush();
+  return queries;
 }
 
 std::string known_card_sql(Dialect d) {

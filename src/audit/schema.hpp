@@ -105,6 +105,12 @@ struct SqlQuery {
 SqlQuery consult_query(Dialect dialect, const Query& query, const StoreConfig& config,
                        int schema_version);
 SqlQuery feedback_query(Dialect dialect, const FeedbackQuery& query);
+// The SELECTs that read, in the appending transaction, the consults a retry in `batch` (a
+// record with joins_retries) may join: those of its hook instances and orders, each query in
+// seq order (detail::join_retries filters them exactly). None when nothing in `batch` may join;
+// several when it is large, so no query holds more parameters than a database allows.
+std::vector<SqlQuery> retry_candidate_queries(Dialect dialect,
+                                              const std::vector<QueuedRecord>& batch);
 // 1 when a consult carries `card_uuid` (one parameter).
 std::string known_card_sql(Dialect dialect);
 

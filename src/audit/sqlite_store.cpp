@@ -132,6 +132,8 @@ class SqliteCommitter final : public Committer {
     head.seq = row.integer(0);
     head.hash = row.text(1);
     sqlite3_reset(read_head_.get());
+    // Under the write lock BEGIN IMMEDIATE took: no other writer can add the record meanwhile.
+    if (Status s = join_retries(batch); !s) return s;
 
     auto prepare = [&](Record& record) -> Status {
       auto* feedback = std::get_if<FeedbackRecord>(&record);
@@ -165,6 +167,25 @@ class SqliteCommitter final : public Committer {
     bind.integer(head.seq);
     bind.text(head.hash);
     return sqlite_done(db_.get(), write_head_.get(), "update chain head");
+  }
+
+  // Marks the retries of `batch` that join a consult already in the trail or in the batch.
+  Status join_retries(std::vector<QueuedRecord>& batch) {
+    std::vector<ConsultRecord> earlier;
+    for (const auto& query : retry_candidate_queries(dialect, batch)) {
+      auto stmt = sqlite_prepare(db_.get(), query.sql);
+      if (!stmt) return std::move(stmt).error();
+      SqliteBinder bind(stmt->get());
+      for (const auto& p : query.params) bind.text(p);
+      int rc = SQLITE_ROW;
+      while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+        earlier.push_back(read_consult(SqliteRow(stmt->get())));
+      }
+      if (rc != SQLITE_DONE) return sqlite_error(db_.get(), "look up retried consults");
+    }
+    merge_by_seq(earlier);
+    detail::join_retries(batch, earlier);
+    return Ok{};
   }
 
   static CheckpointOptions checkpoint_options(int pages) {

@@ -52,12 +52,12 @@ Status BatchedStore::record_consults(std::vector<ConsultRecord> records) {
   return writer_->submit(std::move(batch).value());
 }
 
-void BatchedStore::record_consults_async(std::vector<ConsultRecord> records,
-                                         std::function<void(Status)> done) {
+void BatchedStore::record_call_async(std::vector<ConsultRecord> records, CallDone done) {
   if (!writer_) return done(read_only_error());
   auto batch = prepare_consults(records, config_);
   if (!batch) return done(std::move(batch).error());
-  writer_->submit_async(std::move(batch).value(), std::move(done));
+  for (auto& queued : *batch) queued.joins_retries = true;
+  writer_->submit_call_async(std::move(batch).value(), std::move(done));
 }
 
 Status BatchedStore::record_feedback(std::vector<FeedbackRecord> records) {

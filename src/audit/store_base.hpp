@@ -15,8 +15,7 @@ namespace vcf_cds::audit::detail {
 class BatchedStore : public Store {
  public:
   Status record_consults(std::vector<ConsultRecord> records) final;
-  void record_consults_async(std::vector<ConsultRecord> records,
-                             std::function<void(Status)> done) final;
+  void record_call_async(std::vector<ConsultRecord> records, CallDone done) final;
   Status record_feedback(std::vector<FeedbackRecord> records) final;
   Health health() const final;
   void flush() final;

@@ -33,8 +33,13 @@ struct PendingCall {
   std::string request_id = observability::next_request_id();
   std::string service_id;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  std::string consult_ids;                   // comma-separated, for the log line
-  std::vector<std::string> decision_labels;  // metrics, counted once recorded
+  std::string consult_ids;  // comma-separated, for the log line
+  // Metrics, counted once recorded: each decision's labels and its consult id ("" unrecorded).
+  struct Decided {
+    std::string consult_id;
+    std::string labels;
+  };
+  std::vector<Decided> decided;
 };
 
 std::string audience(const Context& context, http::RouteKind kind, std::string_view service_id) {
@@ -54,8 +59,8 @@ void answer(State& state, const PendingCall& call, Result<std::string> result, c
                       .count();
   if (result) {
     // Counted once recorded: a decision whose card was never sent is not a decision made.
-    for (const auto& labels : call.decision_labels) {
-      state.context.metrics->count_decision_labels(labels);
+    for (const auto& decided : call.decided) {
+      if (!decided.labels.empty()) state.context.metrics->count_decision_labels(decided.labels);
     }
     // The log line names the recorded consults, so an operator can find them in the trail.
     spdlog::info("call {}: 200 in {} ms, consults [{}]", call.service_id, ms, call.consult_ids);
@@ -69,6 +74,20 @@ void answer(State& state, const PendingCall& call, Result<std::string> result, c
                  http::to_http_status(result.error().code), result.error().message, ms);
   }
   done(std::move(result));
+}
+
+// A retry of a call the trail already holds: the answer carries the recorded ids, so feedback on
+// the card finds the one record, and the decision was counted with the first attempt.
+void join_retry(State& state, PendingCall& call, std::string& body,
+                const audit::JoinedRetry& join) {
+  body = audit::with_recorded_ids(std::move(body), join);
+  for (auto& decided : call.decided) {
+    if (decided.consult_id == join.consult_id) decided.labels.clear();
+  }
+  if (const auto at = call.consult_ids.find(join.consult_id); at != std::string::npos) {
+    call.consult_ids.replace(at, join.consult_id.size(), join.recorded_consult_id + " (retry)");
+  }
+  state.context.metrics->count_retry_joined();
 }
 
 // order-sign asks the audit trail whether order-select already rated the order (CONTRACT §7).
@@ -106,11 +125,14 @@ void decide_record_answer(const std::shared_ptr<State>& state,
       input.earlier_rating = [&earlier](const criteria::Decision& d) { return earlier->find(d); };
     }
     input.record = [&](const ConsultOutcome& outcome) -> Status {
-      for (const auto& decision : *outcome.decisions) {
-        call->decision_labels.push_back(observability::Metrics::decision_labels(decision));
+      std::vector<audit::ConsultRecord> made;
+      if (context.store) made = consult_records(outcome, caller, context.clock());
+      // consult_records makes one record per decision, in decision order.
+      for (std::size_t i = 0; i < outcome.decisions->size(); ++i) {
+        call->decided.push_back({i < made.size() ? made[i].consult_id : std::string(),
+                                 observability::Metrics::decision_labels((*outcome.decisions)[i])});
       }
-      if (!context.store) return Ok{};
-      for (auto& record : consult_records(outcome, caller, context.clock())) {
+      for (auto& record : made) {
         call->consult_ids += (call->consult_ids.empty() ? "" : ",") + record.consult_id;
         records.push_back(std::move(record));
       }
@@ -120,10 +142,12 @@ void decide_record_answer(const std::shared_ptr<State>& state,
   };
   auto body = hooks::decide_call(parsed, *context.fetcher, context.call_options, decide);
   if (!body || records.empty()) return answer(*state, *call, std::move(body), done);
-  context.store->record_consults_async(
-      std::move(records), [state, call, body = std::move(*body), done](Status status) mutable {
+  context.store->record_call_async(
+      std::move(records), [state, call, body = std::move(*body),
+                           done](Result<std::vector<audit::JoinedRetry>> joins) mutable {
         const observability::ScopedLogContext log_context(call->request_id, call->service_id);
-        if (!status) return answer(*state, *call, std::move(status).error(), done);
+        if (!joins) return answer(*state, *call, std::move(joins).error(), done);
+        for (const auto& join : *joins) join_retry(*state, *call, body, join);
         answer(*state, *call, std::move(body), done);
       });
 }

@@ -133,6 +133,10 @@ void Metrics::count_fhir_fetch_error() {
   fhir_fetch_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::count_retry_joined() {
+  retries_joined_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::count_connection_refused() {
   connections_refused_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -182,6 +186,10 @@ std::string Metrics::render(const ScrapeSources& sources) const {
          "Connections refused because --max-connections were open.");
   sample(out, "vcf_cds_connections_refused_total", "",
          static_cast<double>(connections_refused_.load(std::memory_order_relaxed)));
+  header(out, "vcf_cds_consult_retries_joined_total", "counter",
+         "Consults of a retried hook call answered with the first attempt's audit record.");
+  sample(out, "vcf_cds_consult_retries_joined_total", "",
+         static_cast<double>(retries_joined_.load(std::memory_order_relaxed)));
   header(out, "vcf_cds_knowledge_reloads_total", "counter", "Knowledge reloads (SIGHUP).");
   sample(out, "vcf_cds_knowledge_reloads_total", "result=\"ok\"",
          static_cast<double>(reloads_ok_.load(std::memory_order_relaxed)));

@@ -37,8 +37,7 @@ double sample(const std::string& text, const std::string& name_and_labels) {
 class DownStore : public audit::Store {
  public:
   Status record_consults(std::vector<audit::ConsultRecord>) override { return down(); }
-  void record_consults_async(std::vector<audit::ConsultRecord>,
-                             std::function<void(Status)> done) override {
+  void record_call_async(std::vector<audit::ConsultRecord>, CallDone done) override {
     done(down());
   }
   Status record_feedback(std::vector<audit::FeedbackRecord>) override { return down(); }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -231,6 +232,160 @@ inline void check_unknown_card(audit::Store& store) {
   auto verified = store.verify_chain();
   REQUIRE(verified);
   CHECK(verified->ok);
+}
+
+// A consult whose card names its ids, as a rendered card does (uuid, suggestions, consultId).
+inline audit::ConsultRecord consult_with_card_ids(int n) {
+  audit::ConsultRecord r = sample_consult(n);
+  r.card = R"({"uuid":")" + r.card_uuid + R"(","suggestions":[{"uuid":")" + r.suggestion_uuids[0] +
+           R"("},{"uuid":")" + r.suggestion_uuids[1] + R"("}],"extension":{"consultId":")" +
+           r.consult_id + R"("}})";
+  return r;
+}
+
+// The same hook call answered again (an EHR retry after a timeout): rendered with new ids, a
+// second later, deciding and showing the same.
+inline audit::ConsultRecord retried(const audit::ConsultRecord& first, const std::string& tag) {
+  audit::ConsultRecord r = first;
+  audit::JoinedRetry renamed;
+  renamed.ids = {{first.consult_id, first.consult_id + tag}};
+  if (!first.card_uuid.empty()) renamed.ids.emplace_back(first.card_uuid, first.card_uuid + tag);
+  for (const auto& uuid : first.suggestion_uuids) renamed.ids.emplace_back(uuid, uuid + tag);
+  r.card = audit::with_recorded_ids(first.card, renamed);
+  r.consult_id += tag;
+  if (!r.card_uuid.empty()) r.card_uuid += tag;
+  for (auto& uuid : r.suggestion_uuids) uuid += tag;
+  r.time = "2024-05-01T10:00:59Z";
+  r.latency_ms += 100;
+  return r;
+}
+
+// record_call_async, waited for.
+inline Result<std::vector<audit::JoinedRetry>> record_call(
+    audit::Store& store, std::vector<audit::ConsultRecord> records) {
+  std::promise<Result<std::vector<audit::JoinedRetry>>> answer;
+  auto future = answer.get_future();
+  store.record_call_async(std::move(records), [&answer](Result<std::vector<audit::JoinedRetry>> r) {
+    answer.set_value(std::move(r));
+  });
+  return future.get();
+}
+
+inline void check_verified(audit::Store& store, std::int64_t records) {
+  auto verified = store.verify_chain();
+  REQUIRE(verified);
+  CHECK(verified->ok);
+  CHECK(verified->records == records);
+}
+
+// A retried call joins the first record: one consult, the answer's ids are the recorded ones,
+// feedback on the card finds it, and the chain verifies. Anything that makes it another call or
+// another decision is recorded on its own.
+inline void check_retry_joins(audit::Store& store) {
+  using namespace audit;
+  const ConsultRecord first = consult_with_card_ids(1);
+  auto appended = record_call(store, {first});
+  REQUIRE(appended);
+  CHECK(appended->empty());
+
+  const ConsultRecord retry = retried(first, "-r1");
+  auto joined = record_call(store, {retry});
+  REQUIRE(joined);
+  REQUIRE(joined->size() == 1);
+  const JoinedRetry& join = joined->front();
+  CHECK(join.consult_id == retry.consult_id);
+  CHECK(join.recorded_consult_id == first.consult_id);
+  CHECK(with_recorded_ids(retry.card, join) == first.card);
+  CHECK(with_recorded_ids(R"({"card":")" + retry.card_uuid + R"("})", join) ==
+        R"({"card":")" + first.card_uuid + R"("})");
+
+  // A second retry joins the first record too, not the retry.
+  auto again = record_call(store, {retried(first, "-r2")});
+  REQUIRE(again);
+  REQUIRE(again->size() == 1);
+  CHECK(again->front().recorded_consult_id == first.consult_id);
+
+  auto found = store.find_consults({});
+  REQUIRE(found);
+  REQUIRE(found->size() == 1);
+  CHECK(found->front().consult_id == first.consult_id);
+  CHECK(found->front().time == first.time);
+  check_verified(store, 1);
+  REQUIRE(store.record_feedback({sample_feedback(first.card_uuid, "accepted")}));
+  CHECK(store.find_feedback({})->back().known_card);
+
+  // Another hook call, another order of the same call, or the same call deciding differently:
+  // each is a consult of its own.
+  ConsultRecord other_call = retried(first, "-h");
+  other_call.hook_instance = "hook-other";
+  ConsultRecord other_order = retried(first, "-o");
+  other_order.order_ref = "ServiceRequest/sr-other";
+  ConsultRecord rerated = retried(first, "-d");
+  rerated.rating = 8;
+  ConsultRecord other_card = retried(first, "-c");
+  other_card.card += " ";
+  for (const auto& record : {other_call, other_order, rerated, other_card}) {
+    auto answer = record_call(store, {record});
+    REQUIRE(answer);
+    CHECK(answer->empty());
+  }
+  // Two orders of one call are never each other's retry, even with the same id.
+  ConsultRecord twin_a = retried(first, "-t1");
+  twin_a.hook_instance = "hook-twins";
+  const ConsultRecord twin_b = retried(twin_a, "-t2");
+  auto one_call = record_call(store, {twin_a, twin_b});
+  REQUIRE(one_call);
+  CHECK(one_call->empty());
+  // An order without an id cannot be told from another order: it is never joined.
+  ConsultRecord no_id = retried(first, "-n1");
+  no_id.hook_instance = "hook-no-id";
+  no_id.order_ref = "ServiceRequest/";
+  for (const auto& record : {no_id, retried(no_id, "-n2")}) {
+    auto answer = record_call(store, {record});
+    REQUIRE(answer);
+    CHECK(answer->empty());
+  }
+  // record_consults appends as given (an import keeps every record it reads).
+  REQUIRE(store.record_consults({retried(first, "-i")}));
+  CHECK(store.find_consults({})->size() == 1 + 4 + 2 + 2 + 1);
+  check_verified(store, 11);  // and the feedback
+}
+
+// The first attempt and its retry racing, on two stores (two instances on one database) or one:
+// whichever commits first is the record, the other joins it. Rounds of distinct calls.
+inline void check_retry_race(audit::Store& a, audit::Store& b) {
+  using namespace audit;
+  constexpr int rounds = 20;
+  int joins = 0;
+  for (int round = 1; round <= rounds; ++round) {
+    const ConsultRecord first = consult_with_card_ids(round);
+    const ConsultRecord retry = retried(first, "-race");
+    std::promise<void> go;
+    std::shared_future<void> start = go.get_future().share();
+    Result<std::vector<JoinedRetry>> answers[2] = {std::vector<JoinedRetry>{},
+                                                   std::vector<JoinedRetry>{}};
+    std::thread one([&] {
+      start.wait();
+      answers[0] = record_call(a, {first});
+    });
+    std::thread two([&] {
+      start.wait();
+      answers[1] = record_call(b, {retry});
+    });
+    go.set_value();
+    one.join();
+    two.join();
+    REQUIRE(answers[0]);
+    REQUIRE(answers[1]);
+    // Exactly one of the two joined the other.
+    CHECK(answers[0]->size() + answers[1]->size() == 1);
+    joins += static_cast<int>(answers[0]->size() + answers[1]->size());
+  }
+  CHECK(joins == rounds);
+  auto found = a.find_consults({});
+  REQUIRE(found);
+  CHECK(found->size() == rounds);
+  check_verified(a, rounds);
 }
 
 }  // namespace vcf_cds::testing

@@ -35,7 +35,7 @@ TEST_SUITE("audit") {
     auto store = open_store(pg_config(db->url()));
     vcf_cds::testing::check_round_trip(*store);
     CHECK(store->health().backend == "postgresql");
-    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "2");
+    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "3");
   }
 
   TEST_CASE("pg store: 8 threads x 50 consults -> all committed in fewer transactions") {
@@ -43,6 +43,21 @@ TEST_SUITE("audit") {
     if (!db) return;
     auto store = open_store(pg_config(db->url()));
     vcf_cds::testing::check_group_commit(*store);
+  }
+
+  TEST_CASE("pg store: a retried hook call -> joins the first record, others recorded") {
+    auto db = vcf_cds::testing::pg_test_database();
+    if (!db) return;
+    auto store = open_store(pg_config(db->url()));
+    vcf_cds::testing::check_retry_joins(*store);
+  }
+
+  TEST_CASE("pg store: a retry on two instances racing the first attempt -> one record") {
+    auto db = vcf_cds::testing::pg_test_database();
+    if (!db) return;
+    auto a = open_store(pg_config(db->url()));
+    auto b = open_store(pg_config(db->url()));
+    vcf_cds::testing::check_retry_race(*a, *b);
   }
 
   TEST_CASE("pg store: feedback for an unknown card -> kept and flagged") {

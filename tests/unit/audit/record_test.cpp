@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "audit/chain.hpp"
 #include "common/sha256.hpp"
 #include "unit/audit/audit_samples.hpp"
@@ -144,5 +146,109 @@ TEST_SUITE("audit") {
     auto c = vcf_cds::testing::sample_consult(1);
     c.latency_ms = std::numeric_limits<double>::infinity();
     CHECK(validate(c).error().field == "audit.latency_ms");
+  }
+}
+
+TEST_SUITE("audit") {
+  TEST_CASE("with_recorded_ids: whole JSON strings only, every id at once") {
+    JoinedRetry join;
+    join.ids = {{"id-1", "id-2"}, {"id-2", "id-3"}, {"urn:uuid:c", "urn:uuid:d"}};
+    CHECK(with_recorded_ids(R"({"a":"id-1","b":"id-2","c":"id-10","d":"x id-1"})", join) ==
+          R"({"a":"id-2","b":"id-3","c":"id-10","d":"x id-1"})");
+    CHECK(with_recorded_ids(R"(["urn:uuid:c","\"id-1\""])", join) ==
+          R"(["urn:uuid:d","\"id-1\""])");
+    CHECK(with_recorded_ids("\"id-1", join) == "\"id-1");  // unterminated: left alone
+    CHECK(with_recorded_ids("text", JoinedRetry{}) == "text");
+  }
+
+  TEST_CASE("retry_join: the same call and decision -> joined; any difference -> not") {
+    using vcf_cds::testing::consult_with_card_ids;
+    using vcf_cds::testing::retried;
+    const ConsultRecord first = consult_with_card_ids(1);
+    const ConsultRecord retry = retried(first, "-r");
+    const auto join = retry_join(retry, first);
+    REQUIRE(join);
+    CHECK(join->consult_id == retry.consult_id);
+    CHECK(join->recorded_consult_id == first.consult_id);
+    CHECK(join->ids.size() == 4);  // consult id, card uuid, two suggestions
+    CHECK(with_recorded_ids(retry.card, *join) == first.card);
+
+    const std::function<void(ConsultRecord&)> changes[] = {
+        [](ConsultRecord& r) { r.hook_instance = "hook-2"; },
+        [](ConsultRecord& r) { r.order_ref = "ServiceRequest/sr-2"; },
+        [](ConsultRecord& r) { r.patient_id = "Patient/other"; },
+        [](ConsultRecord& r) { r.client.iss = "https://other.example"; },
+        [](ConsultRecord& r) { r.service_id = "vcf-order-sign"; },
+        [](ConsultRecord& r) { r.variant = 2; },
+        [](ConsultRecord& r) { r.rating = 8; },
+        [](ConsultRecord& r) { r.pama_rating = "not-appropriate"; },
+        [](ConsultRecord& r) { r.repeat_of = "urn:uuid:x"; },
+        [](ConsultRecord& r) { r.suggestion_uuids.pop_back(); },
+        [](ConsultRecord& r) { r.card = R"({"summary":"another card"})"; },
+        [](ConsultRecord& r) { r.order_ref = "ServiceRequest/"; },  // no id: cannot be told apart
+    };
+    for (const auto& change : changes) {
+      ConsultRecord other = retry;
+      change(other);
+      CHECK_FALSE(retry_join(other, first));
+    }
+  }
+
+  TEST_CASE("join_retries: in one batch -> another call's record is joined, the same call's not") {
+    using vcf_cds::testing::consult_with_card_ids;
+    using vcf_cds::testing::retried;
+    const ConsultRecord first = consult_with_card_ids(1);
+    std::vector<QueuedRecord> batch;
+    auto add = [&batch](const ConsultRecord& r, std::uint64_t call) {
+      batch.push_back(queue_record(r));
+      batch.back().joins_retries = true;
+      batch.back().call = call;
+    };
+    add(first, 1);
+    add(retried(first, "-same-call"), 1);  // two orders of one call with the same id
+    add(retried(first, "-retry"), 2);
+    add(retried(first, "-retry-2"), 3);
+    join_retries(batch, {});
+    CHECK_FALSE(batch[0].joined);
+    CHECK_FALSE(batch[1].joined);
+    REQUIRE(batch[2].joined);
+    CHECK(batch[2].joined->recorded_consult_id == first.consult_id);
+    REQUIRE(batch[3].joined);
+    CHECK(batch[3].joined->recorded_consult_id == first.consult_id);
+
+    // A committed record comes first; records of record_consults (no joins_retries) never join.
+    std::vector<QueuedRecord> later;
+    later.push_back(queue_record(retried(first, "-later")));
+    later.back().joins_retries = true;
+    later.push_back(queue_record(retried(first, "-import")));
+    join_retries(later, {first});
+    REQUIRE(later[0].joined);
+    CHECK(later[0].joined->recorded_consult_id == first.consult_id);
+    CHECK_FALSE(later[1].joined);
+  }
+}
+
+TEST_SUITE("audit") {
+  TEST_CASE("retry_candidate_queries: only joinable orders, a bounded number of parameters each") {
+    std::vector<QueuedRecord> batch;
+    for (int n = 1; n <= 600; ++n) {
+      batch.push_back(queue_record(vcf_cds::testing::sample_consult(n)));
+      batch.back().joins_retries = true;
+    }
+    const auto queries = retry_candidate_queries(Dialect::postgresql, batch);
+    REQUIRE(queries.size() == 3);  // 250 + 250 + 100 records
+    CHECK(queries[0].params.size() == 500);
+    CHECK(queries[2].params.size() == 200);
+    CHECK(queries[2].sql.find("$200") != std::string::npos);
+    CHECK(queries[2].sql.find("$201") == std::string::npos);
+
+    // Records of record_consults, and orders without an id, are never looked up.
+    for (auto& queued : batch) queued.joins_retries = false;
+    CHECK(retry_candidate_queries(Dialect::sqlite, batch).empty());
+    auto no_id = vcf_cds::testing::sample_consult(1);
+    no_id.order_ref = "ServiceRequest/";
+    std::vector<QueuedRecord> unnamed{queue_record(no_id)};
+    unnamed.back().joins_retries = true;
+    CHECK(retry_candidate_queries(Dialect::sqlite, unnamed).empty());
   }
 }

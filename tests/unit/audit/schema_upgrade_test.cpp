@@ -69,6 +69,23 @@ TEST_SUITE("audit") {
     CHECK(after->front().card == first.card);  // the old record byte for byte
   }
 
+  TEST_CASE("upgrade: a schema-1 SQLite trail -> a retry of its consult joins the old record") {
+    TempDir dir;
+    auto store = open_store(copy_of_v1_trail(dir));
+    auto before = store->find_consults({});
+    REQUIRE(before);
+    REQUIRE(before->size() == 1);
+    const ConsultRecord& first = before->front();
+    REQUIRE_FALSE(first.hook_instance.empty());
+
+    auto joined = vcf_cds::testing::record_call(*store, {vcf_cds::testing::retried(first, "-r")});
+    REQUIRE(joined);
+    REQUIRE(joined->size() == 1);
+    CHECK(joined->front().recorded_consult_id == first.consult_id);
+    CHECK(store->find_consults({})->size() == 1);
+    vcf_cds::testing::check_verified(*store, 2);  // the consult and its feedback
+  }
+
   TEST_CASE("upgrade: a schema-1 PostgreSQL trail (no repeat_of column) migrates and verifies") {
     auto db = vcf_cds::testing::pg_test_database();
     if (!db) return;
@@ -81,10 +98,11 @@ TEST_SUITE("audit") {
     // Back to the layout schema 1 created: what a trail written by the earlier release holds.
     using vcf_cds::testing::pg_sql;
     pg_sql(db->url(), "ALTER TABLE audit_consults DROP COLUMN repeat_of");
-    pg_sql(db->url(), "DELETE FROM audit_schema_version WHERE version = 2");
+    pg_sql(db->url(), "DROP INDEX audit_consults_hook_instance");
+    pg_sql(db->url(), "DELETE FROM audit_schema_version WHERE version >= 2");
 
     auto store = open_store(config);
-    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "2");
+    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "3");
     auto repeat = sample_consult(3);
     repeat.repeat_of = sample_consult(1).consult_id;
     REQUIRE(store->record_consults({repeat}));

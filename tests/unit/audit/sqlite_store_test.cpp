@@ -65,13 +65,25 @@ TEST_SUITE("audit") {
     vcf_cds::testing::check_group_commit(*store);
   }
 
+  TEST_CASE("sqlite store: a retried hook call -> joins the first record, others recorded") {
+    TempDir dir;
+    auto store = open_store(config_for(dir));
+    vcf_cds::testing::check_retry_joins(*store);
+  }
+
+  TEST_CASE("sqlite store: a retry racing the first attempt -> one record") {
+    TempDir dir;
+    auto store = open_store(config_for(dir));
+    vcf_cds::testing::check_retry_race(*store, *store);
+  }
+
   TEST_CASE("sqlite store: feedback for an unknown card -> kept and flagged") {
     TempDir dir;
     auto store = open_store(config_for(dir));
     vcf_cds::testing::check_unknown_card(*store);
   }
 
-  TEST_CASE("sqlite store: new file -> WAL mode, owner-only, schema versions 1 and 2 recorded") {
+  TEST_CASE("sqlite store: new file -> WAL mode, owner-only, schema versions 1 to 3 recorded") {
     TempDir dir;
     { auto store = open_store(config_for(dir)); }
     CHECK(raw_sql(dir, "PRAGMA journal_mode") == "wal|");
@@ -83,7 +95,8 @@ TEST_SUITE("audit") {
     CHECK(mode("audit.sqlite3") == (perms::owner_read | perms::owner_write));
     CHECK(raw_sql(dir, "SELECT version, description FROM audit_schema_version ORDER BY version") ==
           "1|consults, feedback and the chain head|"
-          "2|consults: repeat_of, the earlier consult an order-sign repeat joins|");
+          "2|consults: repeat_of, the earlier consult an order-sign repeat joins|"
+          "3|consults: index on hook_instance, where a retried call finds its record|");
     // Reopening applies nothing twice and keeps the records.
     {
       auto store = open_store(config_for(dir));
@@ -92,7 +105,7 @@ TEST_SUITE("audit") {
     }
     auto store = open_store(config_for(dir));
     CHECK(store->find_consults({})->size() == 1);
-    CHECK(raw_sql(dir, "SELECT COUNT(*) FROM audit_schema_version") == "2|");
+    CHECK(raw_sql(dir, "SELECT COUNT(*) FROM audit_schema_version") == "3|");
   }
 
   TEST_CASE("sqlite store: WAL past the checkpoint size -> copied by the thread, WAL bounded") {
