@@ -54,7 +54,7 @@ struct ServiceExtras {
   std::optional<std::chrono::milliseconds> fhir_budget_time = std::nullopt;
   std::optional<std::size_t> fhir_budget_bytes = std::nullopt;
   std::size_t fhir_origin_concurrency = 8;  // calls reading from one FHIR server at once
-  std::string console_token;                // the review console, on when set
+  std::string console_token{};              // the review console, on when set
 };
 
 class ServiceUnderTest {
