@@ -122,6 +122,9 @@ struct Context {
   std::shared_ptr<hooks::FhirFetcher> fetcher;
   facts::Options fact_options;
   hooks::CallOptions call_options;
+  // Calls completing prefetch from one FHIR server (origin) at once; one more is answered 503
+  // at once (--fhir-origin-concurrency).
+  std::size_t fhir_origin_concurrency = 8;
   cards::Settings card_settings;
   std::string public_base_url;               // JWT `aud` is this + the endpoint path
   std::shared_ptr<auth::Verifier> verifier;  // null: no JWT checks at all
@@ -153,8 +156,10 @@ class Service {
 
   // The whole call: authenticate → parse → complete prefetch (fetch) → facts → decide → render
   // → record → answer. Starts on a compute thread; a step that may wait (a FHIR fetch, a trail
-  // read) moves the rest to the worker pool through `offload`. `done` is called exactly once,
-  // from any thread, after the consults are durable in the audit trail (CONTRACT §6).
+  // read) moves the rest to the worker pool through `offload`. A call that must read from a FHIR
+  // server that already has `fhir_origin_concurrency` such calls is answered 503 at once. `done`
+  // is called exactly once, from any thread, after the consults are durable in the audit trail
+  // (CONTRACT §6).
   void run(Call call, const http::Offload& offload, Answer done) const;
 
   // GET /cds-services: the discovery document, for an authenticated caller.

@@ -201,6 +201,50 @@ class FhirServerAllowList {
 std::optional<FhirServerAllowList::Origin> parse_origin(std::string_view url,
                                                         bool any_port = false);
 
+// "http[s]://host:port" of `url` (the scheme's default port filled in, host lower case), the key
+// the fallback's per-server limit counts by; `url` itself when it is not a plain http(s) URL.
+std::string origin_key(std::string_view url);
+
+// How many calls may complete prefetch from one FHIR server (origin) at a time. A call over the
+// limit is refused at once, never queued: one slow or stalled server must not collect an
+// unbounded backlog of calls, and the EHR gets a prompt 503 instead of a timeout. Thread-safe;
+// an origin with no call in flight takes no memory.
+class FhirOriginLimiter {
+ public:
+  // `per_origin` calls at most per origin; at least 1.
+  explicit FhirOriginLimiter(std::size_t per_origin);
+
+  // One admitted call. Move-only; gives its place back when released or destroyed.
+  class Permit {
+   public:
+    Permit(Permit&& other) noexcept;
+    Permit& operator=(Permit&& other) noexcept;
+    Permit(const Permit&) = delete;
+    Permit& operator=(const Permit&) = delete;
+    ~Permit();
+    void release();  // idempotent
+    const std::string& origin() const { return origin_; }
+
+   private:
+    friend class FhirOriginLimiter;
+    struct Counts;
+    Permit(std::shared_ptr<Counts> counts, std::string origin);
+    std::shared_ptr<Counts> counts_;  // null once released or moved from
+    std::string origin_;
+  };
+
+  // A permit for a call whose fallback reads from `fhir_server` (any URL on the origin).
+  // Errors: unavailable (503) naming "fhirServer" when the origin has `limit()` calls in flight.
+  Result<Permit> acquire(std::string_view fhir_server);
+  // Calls holding a permit for the origin of `fhir_server`.
+  std::size_t in_flight(std::string_view fhir_server) const;
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::size_t limit_;
+  std::shared_ptr<Permit::Counts> counts_;
+};
+
 using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
 
 struct PrefetchOptions {

@@ -8,7 +8,9 @@
 // `Handlers::feedback` may block (audit fsync), so it runs on a separate worker pool and its reply
 // is posted back to the connection's strand. `Handlers::call` runs on a compute pool (one thread
 // per core) and must not block there: it hands work that may wait to the worker pool (`Offload`)
-// and may answer later from any thread.
+// and may answer later from any thread. Work that waits on a FHIR server holds at most
+// `ServerOptions::fallback_threads` worker threads, so the others stay free for feedback, the
+// console and the audit trail's reads however slow a FHIR server is.
 #pragma once
 
 #include <chrono>
@@ -79,6 +81,10 @@ struct ServerOptions {
   unsigned short port = 8080;   // 0: any free port, see Server::port()
   unsigned threads = 1;         // I/O threads
   unsigned worker_threads = 0;  // blocking handlers; 0: 2 x threads
+  // Worker threads that work waiting on a FHIR server (WaitOn::fhir_server) may hold at once;
+  // more such work queues, in order, until one of them is done. 0: three quarters of
+  // worker_threads. Always at least 1 and, with two or more workers, at most worker_threads - 1.
+  unsigned fallback_threads = 0;
   // Threads for `Handlers::call`, which must not block on them (it hands waits to Offload): as many
   // as cores, so consults do not preempt each other mid-call. 0: as many as `threads`.
   unsigned compute_threads = 0;
@@ -97,9 +103,16 @@ struct ServerOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM start a graceful shutdown
 };
 
-// Runs `work` on the worker pool, whose threads may block (a FHIR fetch); the server's shutdown
-// waits for it like for any handler, and answers the call 500 if it throws.
-using Offload = std::function<void(std::function<void()> work)>;
+// What offloaded work may wait on.
+enum class WaitOn {
+  store,        // this service's own storage (the audit trail): short waits
+  fhir_server,  // a FHIR server the call names: as long as its budget; holds a bounded share
+};
+
+// Runs `work` on the worker pool, whose threads may block (a FHIR fetch, a trail read); the
+// server's shutdown waits for it like for any handler, and answers the call 500 if it throws.
+// Work of WaitOn::fhir_server holds at most ServerOptions::fallback_threads threads at once.
+using Offload = std::function<void(WaitOn wait, std::function<void()> work)>;
 
 struct Handlers {
   // Discovery, call and feedback get the request's `Authorization` header ("" when absent) and
@@ -109,8 +122,8 @@ struct Handlers {
   std::function<Result<std::string>(std::string_view authorization)> discovery;
   // POST /cds-services/{id}: the CDS Hooks response body, answered through `done` (exactly
   // once, from any thread). Starts on a compute thread, which must not block: work that may
-  // wait (a FHIR fetch) goes through `offload`; it may also leave before the answer is ready
-  // (e.g. while the audit commit is on disk).
+  // wait (a FHIR fetch, a trail read) goes through `offload`, saying on what; it may also leave
+  // before the answer is ready (e.g. while the audit commit is on disk).
   std::function<void(std::string_view service_id, std::string&& body,
                      std::string_view authorization, const Offload& offload,
                      std::function<void(Result<std::string>)> done)>

@@ -68,6 +68,8 @@ class Metrics {
   void count_retry_joined();
   void count_jwt_failure(std::string_view reason);
   void count_fhir_fetch_error();
+  // A call refused because its FHIR server had --fhir-origin-concurrency fallback calls running.
+  void count_fhir_origin_refusal();
   void count_reload(bool ok);
   void count_connection_refused();
 
@@ -86,6 +88,7 @@ class Metrics {
 
   std::array<Histogram, kEndpoints> durations_;
   std::atomic<std::uint64_t> fhir_fetch_errors_{0};
+  std::atomic<std::uint64_t> fhir_origin_refusals_{0};
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_failed_{0};
   std::atomic<std::uint64_t> connections_refused_{0};

@@ -177,6 +177,7 @@ int run_serve(int argc, char** argv) {
     wiring.call_options.prefetch.fhir_servers = std::move(*allowed);
     wiring.call_options.prefetch.budget_time = std::chrono::milliseconds(config.fhir_budget_ms);
     wiring.call_options.prefetch.budget_bytes = config.fhir_budget_bytes;
+    wiring.fhir_origin_concurrency = config.fhir_origin_concurrency;
     if (config.fhir_server_allow.empty()) {
       spdlog::warn(
           "no --fhir-server-allow: data missing from prefetch is never fetched (412 when the "

@@ -30,8 +30,8 @@ po::options_description describe_options(ServeConfig& c) {
        "threads that decide consults whose data is all prefetched (0: as many as --threads)")
       ("worker-threads", po::value(&c.worker_threads)->default_value(64),
        "threads that may wait: a consult whose prefetch is missing waits here for the FHIR "
-       "server, so many more than cores keep such waits from queueing each other; also "
-       "feedback and the console")
+       "server (on at most three quarters of them), so many more than cores keep such waits "
+       "from queueing each other; also feedback, the console and order-sign's trail reads")
       ("body-limit", po::value(&c.body_limit)->default_value(1024 * 1024), "max request body, bytes")
       ("max-connections", po::value(&c.max_connections)->default_value(1000),
        "open connections at most; one more gets 503 and is closed (0: no cap)")
@@ -54,6 +54,9 @@ po::options_description describe_options(ServeConfig& c) {
        "total time one call may spend fetching from the FHIR server (all pages and keys)")
       ("fhir-budget-bytes", po::value(&c.fhir_budget_bytes)->default_value(32 * 1024 * 1024),
        "total FHIR response bytes one call may read (all pages and keys)")
+      ("fhir-origin-concurrency", po::value(&c.fhir_origin_concurrency)->default_value(8),
+       "calls that may read from one FHIR server (origin) at once for the prefetch fallback; "
+       "one more is answered 503 at once")
       ("header-timeout-ms", po::value(&c.header_timeout_ms)->default_value(10'000),
        "first byte to end of request headers")
       ("read-timeout-ms", po::value(&c.read_timeout_ms)->default_value(30'000),
@@ -144,10 +147,12 @@ bool parse_config(int argc, char** argv, ServeConfig& config) {
   }
   if (config.threads == 0 || config.worker_threads == 0 || config.body_limit == 0 ||
       config.fhir_timeout_ms <= 0 || config.fhir_budget_ms <= 0 || config.fhir_budget_bytes == 0 ||
-      config.header_timeout_ms <= 0 || config.read_timeout_ms <= 0 || config.idle_timeout_ms <= 0 ||
-      config.new_window_days <= 0 || config.jwt_skew_seconds < 0 ||
-      config.jwt_max_lifetime_seconds <= 0) {
-    throw UsageError("--threads, --body-limit, --new-window-days and timeouts must be positive");
+      config.fhir_origin_concurrency == 0 || config.header_timeout_ms <= 0 ||
+      config.read_timeout_ms <= 0 || config.idle_timeout_ms <= 0 || config.new_window_days <= 0 ||
+      config.jwt_skew_seconds < 0 || config.jwt_max_lifetime_seconds <= 0) {
+    throw UsageError(
+        "--threads, --body-limit, --new-window-days, --fhir-origin-concurrency and timeouts "
+        "must be positive");
   }
   if (config.repeat_window_hours < 0) throw UsageError("--repeat-window-hours must be 0 or more");
   if (config.trust_issuers.empty() && !config.allow_unauthenticated) {

@@ -33,6 +33,7 @@ struct ServeConfig {
   std::vector<std::string> fhir_server_allow;  // origins; empty: no prefetch fallback
   int fhir_budget_ms = 5000;
   std::size_t fhir_budget_bytes = 32 * 1024 * 1024;
+  unsigned fhir_origin_concurrency = 8;
   int header_timeout_ms = 10'000;
   int read_timeout_ms = 30'000;
   int idle_timeout_ms = 60'000;

@@ -16,12 +16,15 @@ struct Service::State {
   explicit State(Context wired)
       : context(std::move(wired)),
         refused_token_log(std::chrono::seconds(10), context.log_clock),
-        unavailable_log(std::chrono::seconds(10), context.log_clock) {}
+        unavailable_log(std::chrono::seconds(10), context.log_clock),
+        fhir_origins(context.fhir_origin_concurrency) {}
   Context context;
   // One line per window for refused tokens and for calls answered 503 (an audit store outage
   // fails every call the same way); /metrics still counts each.
   common::LogLimiter refused_token_log;
   common::LogLimiter unavailable_log;
+  // Calls completing prefetch from each FHIR server, at most context.fhir_origin_concurrency.
+  hooks::FhirOriginLimiter fhir_origins;
 };
 
 namespace {
@@ -96,17 +99,14 @@ bool checks_repeats(const Context& context, const hooks::HookRequest& request) {
          context.repeat_window.count() > 0;
 }
 
-// A step that may wait on the FHIR server or the trail: not on a compute thread.
-bool may_wait(const Context& context, const hooks::ParsedCall& parsed) {
-  return hooks::prefetch_may_fetch(parsed, context.call_options.prefetch) ||
-         checks_repeats(context, parsed.request);
-}
-
 // Fetch → facts → decide → render, then record and answer. The record is built here and
 // committed by the audit writer, whose thread answers: this one is free for the next call.
+// `permit` (null when nothing is fetched) is given back once the FHIR reads are over, before the
+// answer: a caller that got its answer finds the server's place free again.
 void decide_record_answer(const std::shared_ptr<State>& state,
                           const std::shared_ptr<PendingCall>& call, hooks::ParsedCall& parsed,
-                          const auth::ClientIdentity& caller, const Answer& done) {
+                          const auth::ClientIdentity& caller,
+                          hooks::FhirOriginLimiter::Permit* permit, const Answer& done) {
   const Context& context = state->context;
   // One snapshot for the whole call: a reload mid-call cannot mix two knowledge versions.
   const auto knowledge = context.knowledge->load();
@@ -141,6 +141,7 @@ void decide_record_answer(const std::shared_ptr<State>& state,
     return run_pipeline(*knowledge, input);  // facts → decide → render
   };
   auto body = hooks::decide_call(parsed, *context.fetcher, context.call_options, decide);
+  if (permit) permit->release();
   if (!body || records.empty()) return answer(*state, *call, std::move(body), done);
   context.store->record_call_async(
       std::move(records), [state, call, body = std::move(*body),
@@ -177,13 +178,25 @@ void Service::run(Call call, const http::Offload& offload, Answer done) const {
   auto parsed = hooks::parse_call(call.service_id, std::move(call.body), context().call_options);
   if (!parsed) return answer(*state_, *pending, std::move(parsed).error(), done);
 
-  const bool waits = may_wait(context(), **parsed);
+  // A step that may wait does not run on a compute thread: a FHIR fetch goes to the fallback's
+  // share of the workers, once its server has room; a trail read (order-sign) to the workers.
+  std::shared_ptr<hooks::FhirOriginLimiter::Permit> permit;
+  if (hooks::prefetch_may_fetch(**parsed, context().call_options.prefetch)) {
+    auto admitted = state_->fhir_origins.acquire((*parsed)->request.fhir_server);
+    if (!admitted) {
+      context().metrics->count_fhir_origin_refusal();
+      return answer(*state_, *pending, std::move(admitted).error(), done);
+    }
+    permit = std::make_shared<hooks::FhirOriginLimiter::Permit>(std::move(*admitted));
+  }
+  const bool trail = checks_repeats(context(), (*parsed)->request);
   auto rest = [state = state_, pending, parsed = std::shared_ptr(std::move(*parsed)),
-               caller = std::move(*caller), done = std::move(done)] {
+               caller = std::move(*caller), done = std::move(done), permit] {
     const observability::ScopedLogContext log_context(pending->request_id, pending->service_id);
-    decide_record_answer(state, pending, *parsed, caller, done);
+    decide_record_answer(state, pending, *parsed, caller, permit.get(), done);
   };
-  if (waits) return offload(std::move(rest));
+  if (permit) return offload(http::WaitOn::fhir_server, std::move(rest));
+  if (trail) return offload(http::WaitOn::store, std::move(rest));
   rest();
 }
 

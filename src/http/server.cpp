@@ -1,7 +1,8 @@
 // Server: one io_context run by N I/O threads, a compute pool for calls, a worker pool for
-// blocking handlers, and a graceful shutdown on SIGINT/SIGTERM or shutdown(): stop accepting,
-// close idle connections, let in-flight requests finish (their tracked work keeps run() alive),
-// then drain ("flush audit") once every thread has returned.
+// blocking handlers (work waiting on a FHIR server holds a bounded share of it), and a graceful
+// shutdown on SIGINT/SIGTERM or shutdown(): stop accepting, close idle connections, let
+// in-flight requests finish (their tracked work keeps run() alive), then drain ("flush audit")
+// once every thread has returned.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <mutex>
 #include <optional>
@@ -21,6 +23,51 @@
 namespace vcf_cds::http {
 
 namespace asio = boost::asio;
+
+namespace detail {
+
+unsigned fallback_share(unsigned requested, unsigned workers) {
+  if (workers <= 1) return 1;  // nothing to keep back
+  const unsigned share = requested > 0 ? requested : workers * 3 / 4;
+  return std::clamp(share, 1u, workers - 1);
+}
+
+void BoundedQueue::post(std::function<void()> work) {
+  {
+    std::lock_guard lock(mutex_);
+    if (running_ >= limit_) {
+      waiting_.push_back(std::move(work));
+      return;
+    }
+    ++running_;
+  }
+  asio::post(pool_, [this, work = std::move(work)]() mutable { run(std::move(work)); });
+}
+
+void BoundedQueue::run(std::function<void()> work) {
+  try {
+    work();
+  } catch (const std::exception& e) {
+    spdlog::error("worker: unhandled exception: {}", e.what());
+  } catch (...) {
+    spdlog::error("worker: unhandled non-standard exception");
+  }
+  std::function<void()> next;
+  {
+    std::lock_guard lock(mutex_);
+    if (waiting_.empty()) {
+      --running_;
+      return;
+    }
+    next = std::move(waiting_.front());
+    waiting_.pop_front();
+  }
+  // The place passes to the next in line; posted, not run here, so work queued on the pool
+  // meanwhile is not overtaken.
+  asio::post(pool_, [this, next = std::move(next)]() mutable { run(std::move(next)); });
+}
+
+}  // namespace detail
 
 struct Server::Impl {
   Impl(ServerOptions options, Handlers handlers) {

@@ -56,10 +56,11 @@ void run_handler(const Handlers& handlers, const Route& route, std::string&& bod
   const Reply answer = [once, reply](Response response) {
     if (!once->exchange(true)) reply(std::move(response));
   };
-  const Offload offload = [to_workers, answer,
-                           service = route.service_id](std::function<void()> work) {
-    to_workers(
-        [work = std::move(work), answer, service] { answer_on_throw(service, answer, work); });
+  const Offload offload = [to_workers, answer, service = route.service_id](
+                              WaitOn wait, std::function<void()> work) {
+    to_workers(wait, [work = std::move(work), answer, service] {
+      answer_on_throw(service, answer, work);
+    });
   };
   answer_on_throw(route.service_id, answer, [&] {
     if (route.kind == RouteKind::console) {
@@ -304,14 +305,16 @@ void Session::dispatch_to_pool(Route matched) {
   // A tracked executor keeps io_context::run() alive while the worker holds the request, so a
   // graceful shutdown still delivers its reply; the reply is posted back to this strand.
   auto home = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
-  // Calls run on the compute pool and hand their waits to the worker pool; feedback (it waits
-  // for its commit), the console (database reads) and a plain `call` may block where they run.
+  // Calls run on the compute pool and hand their waits to the worker pool (a FHIR server's to
+  // its bounded share); feedback (it waits for its commit), the console (database reads) and a
+  // plain `call` may block where they run.
   const bool compute = matched.kind == RouteKind::call && state_->handlers.call;
   auto& pool = compute ? state_->compute_pool : state_->worker_pool;
   asio::post(pool, [self = shared_from_this(), home, matched = std::move(matched),
                     body = std::move(body), authorization = std::move(authorization),
                     method = std::move(method), target = std::move(target)]() mutable {
-    const Offload to_workers = [state = self->state_](std::function<void()> work) {
+    const Offload to_workers = [state = self->state_](WaitOn wait, std::function<void()> work) {
+      if (wait == WaitOn::fhir_server) return state->fallback_queue.post(std::move(work));
       asio::post(state->worker_pool, std::move(work));
     };
     run_handler(self->state_->handlers, matched, std::move(body), authorization, method, target,

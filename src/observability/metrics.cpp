@@ -137,6 +137,10 @@ void Metrics::count_retry_joined() {
   retries_joined_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::count_fhir_origin_refusal() {
+  fhir_origin_refusals_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::count_connection_refused() {
   connections_refused_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -182,6 +186,11 @@ std::string Metrics::render(const ScrapeSources& sources) const {
          "FHIR GETs that failed or answered a non-2xx status.");
   sample(out, "vcf_cds_fhir_fetch_errors_total", "",
          static_cast<double>(fhir_fetch_errors_.load(std::memory_order_relaxed)));
+  header(out, "vcf_cds_fhir_origin_refusals_total", "counter",
+         "Calls answered 503 because their FHIR server had --fhir-origin-concurrency fallback "
+         "calls running.");
+  sample(out, "vcf_cds_fhir_origin_refusals_total", "",
+         static_cast<double>(fhir_origin_refusals_.load(std::memory_order_relaxed)));
   header(out, "vcf_cds_connections_refused_total", "counter",
          "Connections refused because --max-connections were open.");
   sample(out, "vcf_cds_connections_refused_total", "",

@@ -39,7 +39,7 @@ TEST_SUITE("integration") {
                         const http::Offload& offload,
                         std::function<void(Result<std::string>)> done) {
       if (body == "wait") {
-        offload([&, done] {
+        offload(http::WaitOn::fhir_server, [&, done] {
           seen.add(seen.offloaded);
           waiting.set_value();
           released.wait_for(std::chrono::seconds(10));  // bounded: a failed REQUIRE never opens it
@@ -98,7 +98,7 @@ TEST_SUITE("integration") {
                        const http::Offload& offload,
                        std::function<void(Result<std::string>)> done) {
       if (body == "throw") {
-        offload([] { throw std::runtime_error("lost the FHIR page"); });
+        offload(http::WaitOn::store, [] { throw std::runtime_error("lost the FHIR page"); });
         return;
       }
       done(std::string("{\"cards\":[]}"));

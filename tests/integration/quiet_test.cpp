@@ -69,7 +69,7 @@ TEST_SUITE("integration") {
     wiring.store = std::make_shared<DownStore>();
     wiring.log_clock = [&] { return now; };
     const http::Handlers handlers = app::make_handlers(std::move(wiring));
-    const http::Offload inline_offload = [](std::function<void()> work) { work(); };
+    const http::Offload inline_offload = [](http::WaitOn, std::function<void()> work) { work(); };
 
     LogCapture capture;
     int unavailable = 0;

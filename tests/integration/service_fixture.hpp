@@ -53,6 +53,8 @@ struct ServiceExtras {
   // The call's FHIR fallback budget (PrefetchOptions defaults otherwise).
   std::optional<std::chrono::milliseconds> fhir_budget_time = std::nullopt;
   std::optional<std::size_t> fhir_budget_bytes = std::nullopt;
+  std::size_t fhir_origin_concurrency = 8;  // calls reading from one FHIR server at once
+  std::string console_token{};              // the review console, on when set
 };
 
 class ServiceUnderTest {
@@ -72,6 +74,11 @@ class ServiceUnderTest {
       wiring.call_options.prefetch.budget_time = *extras.fhir_budget_time;
     if (extras.fhir_budget_bytes)
       wiring.call_options.prefetch.budget_bytes = *extras.fhir_budget_bytes;
+    wiring.fhir_origin_concurrency = extras.fhir_origin_concurrency;
+    if (!extras.console_token.empty()) {
+      wiring.console_token = extras.console_token;
+      wiring.console_dir = source_path("deploy/console");
+    }
     // A real embedded audit store, as `vcf-cds serve` opens it (no mocks).
     audit::StoreConfig store_config;
     store_config.data_dir = data_dir_.path();

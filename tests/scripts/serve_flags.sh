@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `vcf-cds serve` flags that change what a clinician sees, through the real binary:
-# --quiet-when-appropriate, --evidence-base-url and --repeat-window-hours.
+# --quiet-when-appropriate, --evidence-base-url and --repeat-window-hours; and a refused
+# --fhir-origin-concurrency 0.
 set -euo pipefail
 bin=${VCF_CDS_BINARY:?}
 cd "${VCF_CDS_SOURCE_DIR:-$(dirname "$0")/../..}"
@@ -84,4 +85,11 @@ code=$?
 set -e
 [ "$code" -eq 2 ] || fail "a negative --repeat-window-hours is a usage error (exit $code)"
 grep -q -- "--repeat-window-hours must be 0 or more" "$tmp/bad.log" || fail "the usage error names the flag"
+set +e
+timeout 10 "$bin" serve --listen "127.0.0.1:$port" --allow-unauthenticated --data-dir "$tmp/data" \
+  --fhir-origin-concurrency 0 >"$tmp/bad.log" 2>&1
+code=$?
+set -e
+[ "$code" -eq 2 ] || fail "--fhir-origin-concurrency 0 is a usage error (exit $code)"
+grep -q -- "--fhir-origin-concurrency" "$tmp/bad.log" || fail "the usage error names --fhir-origin-concurrency"
 echo "serve flags: ok"
