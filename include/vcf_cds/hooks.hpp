@@ -74,7 +74,6 @@ struct HookRequest {
 
 namespace vcf_cds::hooks {
 
-
 // One entry of the discovery document. Prefetch keys keep their declared (discovery) order.
 struct ServiceDescriptor {
   std::string id;

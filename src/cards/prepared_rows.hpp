@@ -20,7 +20,7 @@ namespace vcf_cds::cards {
 struct RowParts {
   std::vector<TemplateData> votes;       // {{#votes}}: bucket, bar, count for ratings 1..9
   std::vector<TemplateData> references;  // {{#references}}: one item holding {{#items}}, or none
-  std::string evidence_members;          // "tabulation":[…],"references":[…] (criteria::write_row_evidence)
+  std::string evidence_members;  // "tabulation":[…],"references":[…] (criteria::write_row_evidence)
 };
 
 RowParts prepare_row(const criteria::ProcedureRow& row, const CardText& text);
