@@ -62,6 +62,10 @@ struct ConsultRecord {
   // Set by the store; ignored on input.
   std::int64_t seq = 0;         // position in the chain, 1-based
   std::string identifier_mode;  // identifier_mode_plain | identifier_mode_hmac
+  // How the record is chained: 1 = with its texts (trails written before schema 4), 2 = with
+  // the content hashes its texts are stored under (src/audit/blob.hpp). Read records always
+  // carry their texts.
+  int chain_format = 0;
 };
 
 // One per feedback entry (CDS Hooks 2.0 §Feedback). Unknown cards are kept and flagged.

@@ -19,7 +19,8 @@ VerifyResult broken(std::int64_t checked, const Record& record, std::string reas
 }  // namespace
 
 Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
-                                  const ChainHead& head) {
+                                  const ChainHead& head, BlobLookup blobs) {
+  BlobChecker checker(std::move(blobs));
   auto c = consults.next();
   if (!c) return std::move(c).error();
   auto f = feedback.next();
@@ -48,6 +49,11 @@ Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
     }
     if (chain_hash(prev, canonical_json(row.record)) != row.link.hash) {
       return broken(checked, row.record, "hash mismatch: the record's content was changed");
+    }
+    if (const auto* consult = std::get_if<ConsultRecord>(&row.record)) {
+      auto problem = checker.check(*consult);
+      if (!problem) return std::move(problem).error();
+      if (!problem->empty()) return broken(checked, row.record, "blob: " + *problem);
     }
     prev = row.link.hash;
     ++checked;
@@ -82,7 +88,12 @@ void merge_by_seq(std::vector<ConsultRecord>& rows) {
   rows.erase(std::unique(rows.begin(), rows.end(), same_seq), rows.end());
 }
 
-void join_retries(std::vector<QueuedRecord>& batch, const std::vector<ConsultRecord>& committed) {
+void join_retries(std::vector<QueuedRecord>& batch, std::vector<ConsultRecord> committed) {
+  // Compared as stored: a record chained with its texts gets the values format 2 stores.
+  std::vector<Blob> unused;
+  for (auto& earlier : committed) {
+    if (earlier.chain_format != chain_format_blobs) store_texts(earlier, unused);
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     QueuedRecord& queued = batch[i];
     const auto* retry = std::get_if<ConsultRecord>(&queued.record);
@@ -98,6 +109,28 @@ void join_retries(std::vector<QueuedRecord>& batch, const std::vector<ConsultRec
       queued.joined = retry_join(*retry, *earlier);
     }
   }
+}
+
+}  // namespace vcf_cds::audit::detail
+
+namespace vcf_cds::audit::detail {
+
+std::vector<const Blob*> KnownBlobs::unknown(const std::vector<QueuedRecord>& batch) const {
+  std::vector<const Blob*> out;
+  std::unordered_set<std::string_view> listed;
+  for (const auto& queued : batch) {
+    if (queued.joined) continue;
+    for (const auto& blob : queued.blobs) {
+      if (known_.count(blob.hash) == 0 && listed.insert(blob.hash).second) out.push_back(&blob);
+    }
+  }
+  return out;
+}
+
+void KnownBlobs::committed(const std::vector<const Blob*>& blobs) {
+  constexpr std::size_t most = 1 << 15;  // ~3 MiB of hashes
+  if (known_.size() + blobs.size() > most) known_.clear();
+  for (const Blob* blob : blobs) known_.insert(blob->hash);
 }
 
 }  // namespace vcf_cds::audit::detail

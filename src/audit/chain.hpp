@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "audit/record.hpp"
@@ -35,15 +36,29 @@ struct ChainHead {
   std::string hash;
 };
 
-// Walks both tables merged by seq and reports the first record that does not check out.
+// Walks both tables merged by seq and reports the first record that does not check out,
+// including a blob a consult names that is missing or does not match its hash.
 Result<VerifyResult> verify_chain(ChainCursor& consults, ChainCursor& feedback,
-                                  const ChainHead& head);
+                                  const ChainHead& head, BlobLookup blobs);
+
+// The blobs a committer has written. A batch inserts only those not known to be there; they
+// count as known once its transaction committed (bounded: forgetting one only repeats an
+// insert that is then skipped by the database).
+class KnownBlobs {
+ public:
+  // The blobs of the records of `batch` that are appended, not known, each once.
+  std::vector<const Blob*> unknown(const std::vector<QueuedRecord>& batch) const;
+  void committed(const std::vector<const Blob*>& blobs);
+
+ private:
+  std::unordered_set<std::string> known_;
+};
 
 // Sets `joined` on each record of `batch` that repeats an earlier consult of another call: one of
 // `committed` (the trail's consults for retry_candidate_queries, in seq order) or a record of
 // another call earlier in this batch. The earliest match wins, so every retry joins the first
 // record.
-void join_retries(std::vector<QueuedRecord>& batch, const std::vector<ConsultRecord>& committed);
+void join_retries(std::vector<QueuedRecord>& batch, std::vector<ConsultRecord> committed);
 
 // The rows of several retry_candidate_queries in one seq order, each row once.
 void merge_by_seq(std::vector<ConsultRecord>& rows);

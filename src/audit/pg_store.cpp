@@ -2,7 +2,9 @@
 // instances may share one database: each batch locks the chain-head row (SELECT … FOR UPDATE), so
 // appends from different instances serialise and the chain stays one line. Migrations run under
 // a transaction-level advisory lock so instances starting together do not race.
+#include <algorithm>
 #include <stdexcept>
+#include <type_traits>
 
 #include "audit/chain.hpp"
 #include "audit/pg_db.hpp"
@@ -70,8 +72,10 @@ class PgCommitter final : public Committer {
       if (Status s = setup(); !s) return s;
     }
     if (Status s = pg_command(conn_.get(), "BEGIN"); !s) return s;
-    Status status = append(batch);
+    std::vector<const Blob*> blobs;
+    Status status = append(batch, blobs);
     if (status) status = pg_command(conn_.get(), "COMMIT");
+    if (status) known_blobs_.committed(blobs);
     if (!status) (void)pg_command(conn_.get(), "ROLLBACK");
     return status;
   }
@@ -90,7 +94,7 @@ class PgCommitter final : public Committer {
     return pg_prepare(c, "known_card", known_card_sql(dialect));
   }
 
-  Status append(std::vector<QueuedRecord>& batch) {
+  Status append(std::vector<QueuedRecord>& batch, std::vector<const Blob*>& blobs) {
     PGconn* c = conn_.get();
     // The row lock serialises appenders across instances until this transaction ends.
     auto locked =
@@ -113,7 +117,11 @@ class PgCommitter final : public Committer {
       }
     }
     merge_by_seq(earlier);
-    join_retries(batch, earlier);
+    join_retries(batch, std::move(earlier));
+    // Under the head lock too: two instances inserting the same new blob in their own order
+    // would otherwise wait on each other's uncommitted row while one holds the lock.
+    blobs = known_blobs_.unknown(batch);
+    if (Status s = insert_blobs(blobs); !s) return s;
 
     auto prepare = [&](Record& record) -> Status {
       auto* feedback = std::get_if<FeedbackRecord>(&record);
@@ -142,9 +150,38 @@ class PgCommitter final : public Committer {
     return Ok{};
   }
 
+  // A few statements of many rows each: the round trips are what the head lock is held for.
+  Status insert_blobs(const std::vector<const Blob*>& blobs) {
+    constexpr std::size_t per_statement = 500;  // 1,000 parameters
+    for (std::size_t at = 0; at < blobs.size(); at += per_statement) {
+      const std::size_t count = std::min(per_statement, blobs.size() - at);
+      std::vector<std::string> params;
+      params.reserve(2 * count);
+      for (std::size_t i = at; i < at + count; ++i) {
+        params.push_back(blobs[i]->hash);
+        params.push_back(blobs[i]->body);
+      }
+      auto done = pg_exec(conn_.get(), blob_insert_sql(dialect, count), params);
+      if (!done) return std::move(done).error();
+    }
+    return Ok{};
+  }
+
   PgConn conn_;
   std::chrono::milliseconds timeout_;
+  KnownBlobs known_blobs_;
 };
+
+// Blobs through `conn` (inside the caller's snapshot); a trail before schema 4 has none.
+BlobLookup pg_blob_lookup(PGconn* conn, int schema_version) {
+  return [conn, schema_version](const std::string& hash) -> Result<std::optional<std::string>> {
+    if (schema_version < 4) return std::optional<std::string>{};
+    auto found = pg_exec(conn, blob_select_sql(dialect), {hash});
+    if (!found) return std::move(found).error();
+    if (PQntuples(found->get()) == 0) return std::optional<std::string>{};
+    return std::optional<std::string>(PgRow(found->get(), 0).text(0));
+  };
+}
 
 // Rows of one table through a server-side cursor, so verify never holds the whole trail.
 template <class R>
@@ -232,7 +269,7 @@ class PgStore final : public BatchedStore {
     }
     PgCursor<ConsultRecord> consults(c, "consult_rows");
     PgCursor<FeedbackRecord> feedback(c, "feedback_rows");
-    return detail::verify_chain(consults, feedback, head);
+    return detail::verify_chain(consults, feedback, head, pg_blob_lookup(c, schema_version_));
   }
 
  private:
@@ -240,6 +277,10 @@ class PgStore final : public BatchedStore {
   Result<std::vector<R>> select(const SqlQuery& query) const {
     auto conn = pg_connect(config_.database_url, application_name);
     if (!conn) return std::move(conn).error();
+    // One snapshot for the rows and the blobs they name.
+    if (Status s = pg_command(conn->get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) {
+      return std::move(s).error();
+    }
     auto result = pg_exec(conn->get(), query.sql, query.params);
     if (!result) return std::move(result).error();
     std::vector<R> out;
@@ -248,6 +289,12 @@ class PgStore final : public BatchedStore {
     for (int i = 0; i < rows; ++i) {
       PgRow row(result->get(), i);
       out.push_back(read_record<R>(row));
+    }
+    if constexpr (std::is_same_v<R, ConsultRecord>) {
+      BlobReader blobs(pg_blob_lookup(conn->get(), schema_version_));
+      for (auto& record : out) {
+        if (Status s = expand_texts(record, blobs); !s) return std::move(s).error();
+      }
     }
     return out;
   }

@@ -190,6 +190,8 @@ CanonicalDraft canonical_draft(const ConsultRecord& r) {
   w.str("card", r.card);
   w.str("card_uuid", r.card_uuid);
   w.str("category", r.category);
+  // Only in format 2, so records chained with their texts keep their hashes.
+  if (r.chain_format == chain_format_blobs) w.integer("chain_format", r.chain_format);
   w.client(r.client);
   w.str("consult_id", r.consult_id);
   w.str("encounter_id", r.encounter_id);
@@ -262,7 +264,8 @@ std::string chain_hash(std::string_view prev_hash, const CanonicalDraft& draft, 
 QueuedRecord queue_record(Record record) {
   QueuedRecord queued;
   queued.record = std::move(record);
-  if (const auto* consult = std::get_if<ConsultRecord>(&queued.record)) {
+  if (auto* consult = std::get_if<ConsultRecord>(&queued.record)) {
+    store_texts(*consult, queued.blobs);
     queued.draft = canonical_draft(*consult);
   }
   return queued;
@@ -340,33 +343,37 @@ std::string_view id_of(const Record& record) {
   return std::get<FeedbackRecord>(record).card_uuid;
 }
 
+std::string replace_json_strings(std::string_view text,
+                                 const std::vector<std::pair<std::string, std::string>>& pairs) {
+  // Every pair at once, and only as a whole JSON string ("<id>"): an id that is a prefix of
+  // another, or a replacement equal to another id, cannot be replaced twice.
+  std::string out;
+  out.reserve(text.size());
+  std::size_t copied = 0;  // text[copied, i) is still to be copied
+  for (std::size_t i = text.find('"'); i != std::string_view::npos; i = text.find('"', i)) {
+    bool replaced = false;
+    for (const auto& [from, to] : pairs) {
+      const std::size_t end = i + 1 + from.size();
+      if (end < text.size() && text[end] == '"' && text.compare(i + 1, from.size(), from) == 0) {
+        out.append(text, copied, i - copied).append(1, '"').append(to).append(1, '"');
+        copied = i = end + 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) ++i;
+  }
+  out.append(text, copied);
+  return out;
+}
+
 }  // namespace vcf_cds::audit::detail
 
 namespace vcf_cds::audit {
 
 std::string with_recorded_ids(std::string text, const JoinedRetry& join) {
   if (join.ids.empty()) return text;
-  // One pass, every id at once, and only as a whole JSON string ("<id>"): an id that is a prefix
-  // of another, or a recorded id equal to another rendered one, cannot be replaced twice.
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    bool replaced = false;
-    if (text[i] == '"') {
-      for (const auto& [rendered, recorded] : join.ids) {
-        const std::size_t end = i + 1 + rendered.size();
-        if (end < text.size() && text[end] == '"' &&
-            text.compare(i + 1, rendered.size(), rendered) == 0) {
-          out.append(1, '"').append(recorded).append(1, '"');
-          i = end + 1;
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out += text[i++];
-  }
-  return out;
+  return detail::replace_json_strings(text, join.ids);
 }
 
 }  // namespace vcf_cds::audit

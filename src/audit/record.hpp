@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "audit/blob.hpp"
 #include "vcf_cds/audit.hpp"
 #include "vcf_cds/result.hpp"
 
@@ -61,6 +62,7 @@ std::string chain_hash(std::string_view prev_hash, const CanonicalDraft& draft, 
 struct QueuedRecord {
   Record record;
   std::optional<CanonicalDraft> draft;
+  std::vector<Blob> blobs;  // what a consult's stored texts name (store_texts)
   // A consult of a service call: it joins an earlier record of the same hook call and order
   // instead of being appended (a retry). `call` tells the records of one call apart from
   // another's in the same batch; the committer sets `joined` when the record joined one.
@@ -68,7 +70,13 @@ struct QueuedRecord {
   std::uint64_t call = 0;
   std::optional<JoinedRetry> joined;
 };
-QueuedRecord queue_record(Record record);  // drafts a consult's canonical JSON
+// A consult's texts become their stored values (store_texts) and its canonical JSON is drafted.
+QueuedRecord queue_record(Record record);
+
+// `text` with every JSON string equal to a pair's first replaced by the pair's second, in one
+// pass (ids are UUIDs: a whole-string match cannot touch anything else).
+std::string replace_json_strings(std::string_view text,
+                                 const std::vector<std::pair<std::string, std::string>>& pairs);
 
 // The join of `retry` to `earlier` when `earlier` records the same hook call and order, decided
 // and shown the same way (JoinedRetry); nullopt otherwise.

@@ -66,6 +66,13 @@ constexpr CC consult_columns[] = {
     {"latency_ms", Type::real, [](const ConsultRecord& r, RowSink& s) { s.real(r.latency_ms); },
      [](ConsultRecord& r, const RowSource& s, int i) { r.latency_ms = s.real(i); }},
     {"repeat_of", Type::text, VCF_TEXT(repeat_of), 2},
+    // Rows from before schema 4 read 0 from the column's default: chain format 1.
+    {"chain_format", Type::integer,
+     [](const ConsultRecord& r, RowSink& s) { s.integer(r.chain_format); },
+     [](ConsultRecord& r, const RowSource& s, int i) {
+       r.chain_format = std::max(1, static_cast<int>(s.integer(i)));
+     },
+     4},
 };
 
 using FC = Column<FeedbackRecord>;
@@ -243,11 +250,19 @@ std::vector<Migration> migrations(Dialect d) {
       {3,
        "consults: index on hook_instance, where a retried call finds its record",
        {"CREATE INDEX audit_consults_hook_instance ON " + consults + " (hook_instance)"}},
+      {4, "blobs: texts stored once per content; consults: chain_format (2 for new records)",
+       [&] {
+         std::vector<std::string> statements = add_columns(d, consults, cc, 4);
+         statements.push_back("CREATE TABLE " + std::string(blobs_table) +
+                              " (hash TEXT PRIMARY KEY, body TEXT NOT NULL)" +
+                              (d == Dialect::sqlite ? " WITHOUT ROWID" : ""));
+         return statements;
+       }()},
   };
 }
 
 int latest_schema_version() {
-  return 3;
+  return 4;
 }
 
 std::string version_table_ddl(Dialect) {
@@ -382,6 +397,20 @@ std::vector<SqlQuery> retry_candidate_queries(Dialect d, const std::vector<Queue
   }
   flush();
   return queries;
+}
+
+std::string blob_insert_sql(Dialect d, std::size_t count) {
+  std::string sql = "INSERT INTO " + std::string(blobs_table) + " (hash, body) VALUES ";
+  for (std::size_t i = 0; i < count; ++i) {
+    sql +=
+        (i > 0 ? ", (" : "(") + placeholder(d, 2 * i + 1) + ", " + placeholder(d, 2 * i + 2) + ")";
+  }
+  // Content-addressed: a blob already there is the same blob.
+  return sql + " ON CONFLICT (hash) DO NOTHING";
+}
+
+std::string blob_select_sql(Dialect d) {
+  return "SELECT body FROM " + std::string(blobs_table) + " WHERE hash = " + placeholder(d, 1);
 }
 
 std::string known_card_sql(Dialect d) {

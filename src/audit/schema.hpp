@@ -6,6 +6,7 @@
 //   audit_chain_head(id = 1, seq, hash)                      — the last record of the chain
 //   audit_consults(seq, consult_id, time, …, prev_hash, hash)
 //   audit_feedback(seq, service_id, card_uuid, …, known_card, prev_hash, hash)
+//   audit_blobs(hash, body)                                  — stored texts (blob.hpp)
 // seq is unique across both record tables: the chain runs over their union in seq order.
 #pragma once
 
@@ -26,6 +27,7 @@ inline constexpr std::string_view consults_table = "audit_consults";
 inline constexpr std::string_view feedback_table = "audit_feedback";
 inline constexpr std::string_view head_table = "audit_chain_head";
 inline constexpr std::string_view version_table = "audit_schema_version";
+inline constexpr std::string_view blobs_table = "audit_blobs";  // schema 4: blob.hpp
 // The jti replay ledger (PostgreSQL only): transient, outside the audit chain and its versions.
 inline constexpr std::string_view jti_table = "auth_jti";
 
@@ -111,6 +113,10 @@ SqlQuery feedback_query(Dialect dialect, const FeedbackQuery& query);
 // several when it is large, so no query holds more parameters than a database allows.
 std::vector<SqlQuery> retry_candidate_queries(Dialect dialect,
                                               const std::vector<QueuedRecord>& batch);
+// INSERT of `count` blobs (hash, body pairs of parameters); a blob already stored is skipped.
+std::string blob_insert_sql(Dialect dialect, std::size_t count);
+// The body of the blob whose hash is the one parameter (none when absent).
+std::string blob_select_sql(Dialect dialect);
 // 1 when a consult carries `card_uuid` (one parameter).
 std::string known_card_sql(Dialect dialect);
 

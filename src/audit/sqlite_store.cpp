@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <type_traits>
 
 #include "audit/chain.hpp"
 #include "audit/schema.hpp"
@@ -93,6 +95,7 @@ class SqliteCommitter final : public Committer {
     insert_consult_ = or_throw(sqlite_prepare(db_.get(), consult_insert_sql(dialect)));
     insert_feedback_ = or_throw(sqlite_prepare(db_.get(), feedback_insert_sql(dialect)));
     known_card_ = or_throw(sqlite_prepare(db_.get(), known_card_sql(dialect)));
+    insert_blob_ = or_throw(sqlite_prepare(db_.get(), blob_insert_sql(dialect, 1)));
     read_head_ = or_throw(sqlite_prepare(
         db_.get(), "SELECT seq, hash FROM " + std::string(head_table) + " WHERE id = 1"));
     write_head_ = or_throw(sqlite_prepare(
@@ -115,14 +118,16 @@ class SqliteCommitter final : public Committer {
   Status commit(std::vector<QueuedRecord>& batch) override {
     // IMMEDIATE takes the write lock up front, so the head we read is the head we extend.
     if (Status s = sqlite_exec(db_.get(), "BEGIN IMMEDIATE"); !s) return s;
-    Status status = append(batch);
+    std::vector<const Blob*> blobs;
+    Status status = append(batch, blobs);
     if (status) status = sqlite_exec(db_.get(), "COMMIT");
+    if (status) known_blobs_.committed(blobs);
     if (!status) (void)sqlite_exec(db_.get(), "ROLLBACK");
     return status;
   }
 
  private:
-  Status append(std::vector<QueuedRecord>& batch) {
+  Status append(std::vector<QueuedRecord>& batch, std::vector<const Blob*>& blobs) {
     ChainHead head;
     if (sqlite3_step(read_head_.get()) != SQLITE_ROW) {
       sqlite3_reset(read_head_.get());
@@ -134,6 +139,13 @@ class SqliteCommitter final : public Committer {
     sqlite3_reset(read_head_.get());
     // Under the write lock BEGIN IMMEDIATE took: no other writer can add the record meanwhile.
     if (Status s = join_retries(batch); !s) return s;
+    blobs = known_blobs_.unknown(batch);
+    for (const Blob* blob : blobs) {
+      SqliteBinder bind(insert_blob_.get(), SqliteBinder::Fields::borrow);
+      bind.text_field(blob->hash);
+      bind.text_field(blob->body);
+      if (Status s = sqlite_done(db_.get(), insert_blob_.get(), "insert blob"); !s) return s;
+    }
 
     auto prepare = [&](Record& record) -> Status {
       auto* feedback = std::get_if<FeedbackRecord>(&record);
@@ -184,7 +196,7 @@ class SqliteCommitter final : public Committer {
       if (rc != SQLITE_DONE) return sqlite_error(db_.get(), "look up retried consults");
     }
     merge_by_seq(earlier);
-    detail::join_retries(batch, earlier);
+    detail::join_retries(batch, std::move(earlier));
     return Ok{};
   }
 
@@ -201,7 +213,8 @@ class SqliteCommitter final : public Committer {
   // After db_: stopped before the writer connection closes, so that close (the last one) still
   // checkpoints and removes the WAL.
   std::unique_ptr<SqliteCheckpointer> checkpointer_;
-  SqliteStmt insert_consult_, insert_feedback_, known_card_, read_head_, write_head_;
+  SqliteStmt insert_consult_, insert_feedback_, known_card_, insert_blob_, read_head_, write_head_;
+  KnownBlobs known_blobs_;
 };
 
 // Rows of one table in seq order, as the verifier consumes them.
@@ -289,7 +302,9 @@ class SqliteStore final : public BatchedStore {
     if (!consults) return std::move(consults).error();
     auto feedback = cursor<FeedbackRecord>(db->get(), feedback_select_list(), feedback_table);
     if (!feedback) return std::move(feedback).error();
-    return detail::verify_chain(**consults, **feedback, head);
+    auto blobs = blob_lookup(db->get());
+    if (!blobs) return std::move(blobs).error();
+    return detail::verify_chain(**consults, **feedback, head, std::move(blobs).value());
   }
 
  private:
@@ -297,6 +312,30 @@ class SqliteStore final : public BatchedStore {
     auto db = sqlite_open(file_, SQLITE_OPEN_READONLY);
     if (db) (void)sqlite_exec(db->get(), "PRAGMA query_only=1");
     return db;
+  }
+
+  // Blobs from `db` (while it is open); a trail before schema 4 has none.
+  Result<BlobLookup> blob_lookup(sqlite3* db) const {
+    if (schema_version_ < 4) {
+      return BlobLookup([](const std::string&) -> Result<std::optional<std::string>> {
+        return std::optional<std::string>{};
+      });
+    }
+    auto stmt = sqlite_prepare(db, blob_select_sql(dialect));
+    if (!stmt) return std::move(stmt).error();
+    auto shared = std::make_shared<SqliteStmt>(std::move(stmt).value());
+    return BlobLookup([db, shared](const std::string& hash) -> Result<std::optional<std::string>> {
+      sqlite3_stmt* select = shared->get();
+      SqliteBinder bind(select);
+      bind.text(hash);
+      const int rc = sqlite3_step(select);
+      std::optional<std::string> body;
+      if (rc == SQLITE_ROW) body = SqliteRow(select).text(0);
+      sqlite3_reset(select);
+      sqlite3_clear_bindings(select);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(db, "read audit blob");
+      return body;
+    });
   }
 
   template <class R>
@@ -313,6 +352,8 @@ class SqliteStore final : public BatchedStore {
   Result<std::vector<R>> select(const SqlQuery& query) const {
     auto db = reader_db();
     if (!db) return std::move(db).error();
+    // One snapshot for the rows and the blobs they name.
+    if (Status s = sqlite_exec(db->get(), "BEGIN"); !s) return std::move(s).error();
     auto stmt = sqlite_prepare(db->get(), query.sql);
     if (!stmt) return std::move(stmt).error();
     SqliteBinder bind(stmt->get());
@@ -324,6 +365,14 @@ class SqliteStore final : public BatchedStore {
       out.push_back(read_record<R>(row));
     }
     if (rc != SQLITE_DONE) return sqlite_error(db->get(), "query audit records");
+    if constexpr (std::is_same_v<R, ConsultRecord>) {
+      auto lookup = blob_lookup(db->get());
+      if (!lookup) return std::move(lookup).error();
+      BlobReader blobs(std::move(lookup).value());
+      for (auto& record : out) {
+        if (Status s = expand_texts(record, blobs); !s) return std::move(s).error();
+      }
+    }
     return out;
   }
 

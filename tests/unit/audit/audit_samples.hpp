@@ -234,12 +234,23 @@ inline void check_unknown_card(audit::Store& store) {
   CHECK(verified->ok);
 }
 
-// A consult whose card names its ids, as a rendered card does (uuid, suggestions, consultId).
+// A consult whose card names its ids, as a rendered card does (uuid, suggestions, consultId),
+// and is long enough to be stored through blobs (evidence paragraphs, facts with sources).
 inline audit::ConsultRecord consult_with_card_ids(int n) {
   audit::ConsultRecord r = sample_consult(n);
-  r.card = R"({"uuid":")" + r.card_uuid + R"(","suggestions":[{"uuid":")" + r.suggestion_uuids[0] +
-           R"("},{"uuid":")" + r.suggestion_uuids[1] + R"("}],"extension":{"consultId":")" +
-           r.consult_id + R"("}})";
+  std::string evidence;
+  for (int i = 1; i <= 6; ++i) {
+    evidence += "**Evidence " + std::to_string(i) + ":** median rating 8, strength of evidence " +
+                "Limited; panel votes and references as in the ACR table.\\n\\n";
+  }
+  r.card = R"({"uuid":")" + r.card_uuid + R"(","detail":"Patient )" + r.patient_id + R"(\n\n)" +
+           evidence + R"(","suggestions":[{"uuid":")" + r.suggestion_uuids[0] + R"("},{"uuid":")" +
+           r.suggestion_uuids[1] + R"("}],"extension":{"consultId":")" + r.consult_id + R"("}})";
+  r.facts = R"([{"fact":"vcf","value":"present","sources":[)";
+  for (int i = 0; i < 30; ++i) {
+    r.facts += (i > 0 ? "," : "") + std::string(R"("Condition/c)") + std::to_string(i) + "\"";
+  }
+  r.facts += "]}]";
   return r;
 }
 
@@ -276,6 +287,29 @@ inline void check_verified(audit::Store& store, std::int64_t records) {
   REQUIRE(verified);
   CHECK(verified->ok);
   CHECK(verified->records == records);
+}
+
+// Records with long cards and facts read back byte for byte and verify; the blobs they share
+// are stored once (`blob_rows` counts the store's blobs).
+template <class CountBlobs>
+inline void check_blob_texts(audit::Store& store, CountBlobs&& blob_rows) {
+  std::vector<audit::ConsultRecord> records;
+  for (int n = 1; n <= 30; ++n) records.push_back(consult_with_card_ids(n));
+  REQUIRE(store.record_consults({records.begin(), records.begin() + 10}));
+  const auto after_ten = blob_rows();
+  REQUIRE(store.record_consults({records.begin() + 10, records.end()}));
+  // Cards differ in ids and one of five patients: the later twenty add no new blob.
+  CHECK(blob_rows() == after_ten);
+  CHECK(after_ten < 40);
+  auto found = store.find_consults({});
+  REQUIRE(found);
+  REQUIRE(found->size() == records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    CHECK((*found)[i].card == records[i].card);
+    CHECK((*found)[i].facts == records[i].facts);
+    CHECK((*found)[i].chain_format == 2);
+  }
+  check_verified(store, static_cast<std::int64_t>(records.size()));
 }
 
 // A retried call joins the first record: one consult, the answer's ids are the recorded ones,

@@ -35,7 +35,7 @@ TEST_SUITE("audit") {
     auto store = open_store(pg_config(db->url()));
     vcf_cds::testing::check_round_trip(*store);
     CHECK(store->health().backend == "postgresql");
-    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "3");
+    CHECK(pg_sql(db->url(), "SELECT MAX(version) FROM audit_schema_version") == "4");
   }
 
   TEST_CASE("pg store: 8 threads x 50 consults -> all committed in fewer transactions") {
@@ -43,6 +43,21 @@ TEST_SUITE("audit") {
     if (!db) return;
     auto store = open_store(pg_config(db->url()));
     vcf_cds::testing::check_group_commit(*store);
+  }
+
+  TEST_CASE("pg store: long cards and facts -> stored once per content, read back exactly") {
+    auto db = vcf_cds::testing::pg_test_database();
+    if (!db) return;
+    auto store = open_store(pg_config(db->url()));
+    vcf_cds::testing::check_blob_texts(
+        *store, [&] { return std::stoi(pg_sql(db->url(), "SELECT COUNT(*) FROM audit_blobs")); });
+    const std::string recipe =
+        pg_sql(db->url(), "SELECT SUBSTR(card, 2) FROM audit_consults WHERE seq = 2");
+    pg_sql(db->url(), "UPDATE audit_blobs SET body = body || ' ' WHERE hash = '" + recipe + "'");
+    auto result = store->verify_chain();
+    REQUIRE(result);
+    CHECK(result->broken_seq == 2);
+    CHECK(result->reason == "blob: card recipe " + recipe + " does not match its hash");
   }
 
   TEST_CASE("pg store: a retried hook call -> joins the first record, others recorded") {

@@ -83,7 +83,7 @@ TEST_SUITE("audit") {
     vcf_cds::testing::check_unknown_card(*store);
   }
 
-  TEST_CASE("sqlite store: new file -> WAL mode, owner-only, schema versions 1 to 3 recorded") {
+  TEST_CASE("sqlite store: new file -> WAL mode, owner-only, schema versions 1 to 4 recorded") {
     TempDir dir;
     { auto store = open_store(config_for(dir)); }
     CHECK(raw_sql(dir, "PRAGMA journal_mode") == "wal|");
@@ -96,7 +96,8 @@ TEST_SUITE("audit") {
     CHECK(raw_sql(dir, "SELECT version, description FROM audit_schema_version ORDER BY version") ==
           "1|consults, feedback and the chain head|"
           "2|consults: repeat_of, the earlier consult an order-sign repeat joins|"
-          "3|consults: index on hook_instance, where a retried call finds its record|");
+          "3|consults: index on hook_instance, where a retried call finds its record|"
+          "4|blobs: texts stored once per content; consults: chain_format (2 for new records)|");
     // Reopening applies nothing twice and keeps the records.
     {
       auto store = open_store(config_for(dir));
@@ -105,7 +106,7 @@ TEST_SUITE("audit") {
     }
     auto store = open_store(config_for(dir));
     CHECK(store->find_consults({})->size() == 1);
-    CHECK(raw_sql(dir, "SELECT COUNT(*) FROM audit_schema_version") == "3|");
+    CHECK(raw_sql(dir, "SELECT COUNT(*) FROM audit_schema_version") == "4|");
   }
 
   TEST_CASE("sqlite store: WAL past the checkpoint size -> copied by the thread, WAL bounded") {
@@ -204,6 +205,51 @@ TEST_SUITE("audit") {
       CHECK_FALSE(result->ok);
       CHECK(result->broken_kind == "head");
       CHECK(result->records == 3);
+    }
+  }
+
+  TEST_CASE("sqlite store: long cards and facts -> stored once per content, read back exactly") {
+    TempDir dir;
+    auto store = open_store(config_for(dir));
+    vcf_cds::testing::check_blob_texts(
+        *store, [&] { return std::stoi(raw_sql(dir, "SELECT COUNT(*) FROM audit_blobs")); });
+    // The rows hold references, not the texts.
+    CHECK(raw_sql(dir, "SELECT MAX(LENGTH(card)), MAX(LENGTH(facts)) FROM audit_consults") ==
+          "65|65|");
+  }
+
+  TEST_CASE("sqlite store: a blob edited or deleted -> verify names the first consult using it") {
+    TempDir dir;
+    auto store = open_store(config_for(dir));
+    const auto first = vcf_cds::testing::consult_with_card_ids(1);
+    REQUIRE(store->record_consults(
+        {sample_consult(7), first, vcf_cds::testing::consult_with_card_ids(8)}));
+    REQUIRE(store->verify_chain()->ok);
+    const std::string recipe =
+        raw_sql(dir, "SELECT SUBSTR(card, 2) FROM audit_consults WHERE seq = 2");
+    REQUIRE(recipe.size() == 65);  // 64 hex and the '|' raw_sql ends a column with
+    const std::string hash = recipe.substr(0, 64);
+    SUBCASE("recipe edited") {
+      raw_sql(dir, "UPDATE audit_blobs SET body = body || ' ' WHERE hash = '" + hash + "'");
+      auto result = store->verify_chain();
+      REQUIRE(result);
+      CHECK_FALSE(result->ok);
+      CHECK(result->broken_seq == 2);
+      CHECK(result->broken_id == first.consult_id);
+      CHECK(result->reason == "blob: card recipe " + hash + " does not match its hash");
+    }
+    SUBCASE("recipe deleted -> verify names it, reads fail with a clear error") {
+      raw_sql(dir, "DELETE FROM audit_blobs WHERE hash = '" + hash + "'");
+      CHECK(store->verify_chain()->reason == "blob: card recipe " + hash + " is missing");
+      auto found = store->find_consults({});
+      REQUIRE_FALSE(found);
+      CHECK(found.error().message.find("audit trail is damaged") != std::string::npos);
+    }
+    SUBCASE("a row pointed at another blob -> hash mismatch of the row") {
+      raw_sql(dir,
+              "UPDATE audit_consults SET card = (SELECT card FROM audit_consults WHERE seq = 3) "
+              "WHERE seq = 2");
+      CHECK(store->verify_chain()->broken_seq == 2);
     }
   }
 
