@@ -1,4 +1,4 @@
-// Audit commit path alone (issue #8, row (c)): N caller threads each record one consult at a time
+// Audit commit path alone (row (c) of bench/run.sh): N caller threads each record one consult at a time
 // (as one HTTP call does) into a real durable store for D seconds. Reports consults/s, records per
 // transaction and the commit time, so the cost of durability can be read apart from HTTP.
 //

@@ -1,4 +1,4 @@
-// Micro benchmarks (issue #8): the decision path alone and start-up knowledge loading.
+// Micro benchmarks: the decision path alone and start-up knowledge loading.
 //
 // BM_Decision/{small,large}: one service call without HTTP and without audit:
 //   copy body -> hooks::parse_request (parse_json in situ + validation) -> consult::run_pipeline

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/instructions.sh — issue #8: the decision path in instructions a request, not µs.
+# bench/instructions.sh: the decision path in instructions a request, not µs.
 #
 # This VM's speed drifts by ±25 % within minutes, so a 3 % change to the decision path cannot be
 # seen in bench/run.sh's µs. Instructions executed are the same on every run: callgrind counts

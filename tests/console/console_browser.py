@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Console end-to-end checks (issue #10), driven by tests/scripts/console_browser.sh.
+"""Console end-to-end checks, driven by tests/scripts/console_browser.sh.
 
   console_browser.py seed OUT.ndjson
       writes the audit trail the test imports with `vcf-cds audit import`.

@@ -1,4 +1,4 @@
-// Issue #9 over real sockets: /metrics after a call, a 404 and a feedback; knowledge reload
+// Observability over real sockets: /metrics after a call, a 404 and a feedback; knowledge reload
 // (a changed copy swaps in and changes decision and version; a broken copy is refused).
 #include <doctest/doctest.h>
 

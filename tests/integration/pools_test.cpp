@@ -1,5 +1,5 @@
 // Which thread runs what: calls on the compute pool, their waits and every other handler on the
-// worker pool (issue #8: a compute pool the size of the core count; a wait must not hold it).
+// worker pool (a compute pool the size of the core count; a wait must not hold it).
 #include <doctest/doctest.h>
 
 #include <atomic>

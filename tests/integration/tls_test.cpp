@@ -1,4 +1,4 @@
-// Native HTTPS (issue #6): a self-signed certificate minted at test time with the openssl CLI,
+// Native HTTPS: a self-signed certificate minted at test time with the openssl CLI,
 // a verifying Beast TLS client, an old-protocol client that must be refused, plain HTTP on the
 // TLS port, and unusable certificate files.
 #include <doctest/doctest.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The review console end to end (issue #10): seed an audit trail with `vcf-cds audit import`, start
+# The review console end to end: seed an audit trail with `vcf-cds audit import`, start
 # `vcf-cds serve` with the console on a free loopback port, then tests/console/console_browser.py
 # checks the JSON endpoints over HTTP and drives headless Chromium through chromedriver (Debian
 # packages `chromium` and `chromium-driver`, installed by tools/setup.sh; no Node, no npm):

@@ -475,7 +475,7 @@ try:
     check(quantity(req["cpu"]) <= quantity(lim["cpu"]) and quantity(req["memory"]) <= quantity(lim["memory"]),
           f"k8s Deployment: resources requests {req} <= limits {lim}")
     check(quantity(lim["memory"]) >= 48 * 2**20,
-          "k8s Deployment: memory limit above the 48 MiB peak-RSS target (issue #8)")
+          "k8s Deployment: memory limit above the 48 MiB peak-RSS target")
 except (KeyError, ValueError) as err:
     check(False, f"k8s Deployment: resources requests/limits for cpu and memory ({err})")
 psc, csc = pod.get("securityContext", {}), c.get("securityContext", {})

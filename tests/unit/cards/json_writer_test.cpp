@@ -1,4 +1,4 @@
-// CardWriter::string must write exactly what RapidJSON's Writer::String writes (issue #8).
+// CardWriter::string must write exactly what RapidJSON's Writer::String writes.
 #include "cards/json_writer.hpp"
 
 #include <doctest/doctest.h>

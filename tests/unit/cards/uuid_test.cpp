@@ -1,5 +1,4 @@
-// cards::random_uuid and time_ordered_uuid hand out ids from a per-thread pool of CSPRNG bytes
-// (issue #8).
+// cards::random_uuid and time_ordered_uuid hand out ids from a per-thread pool of CSPRNG bytes.
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>

@@ -1,4 +1,4 @@
-// common::iso_date writes dates without snprintf (issue #8); it must match "%04d-%02u-%02u".
+// common::iso_date writes dates without snprintf; it must match "%04d-%02u-%02u".
 #include "common/time.hpp"
 
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// parse_json's in-situ string scan (8 bytes at a time, issue #8) against RapidJSON's own parse.
+// parse_json's in-situ string scan (8 bytes at a time) against RapidJSON's own parse.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 

@@ -1,4 +1,4 @@
-// Hardening limits on call bodies (issue #6): draft order count, prefetch Bundle size, and
+// Hardening limits on call bodies: draft order count, prefetch Bundle size, and
 // string lengths bounded by the body itself. Each is 413 naming the member (CONTRACT §6).
 #include <doctest/doctest.h>
 

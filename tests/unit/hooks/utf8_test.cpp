@@ -1,4 +1,4 @@
-// The body check that replaced RapidJSON's per-string UTF-8 validation (issue #8): it must
+// The body check that replaced RapidJSON's per-string UTF-8 validation: it must
 // reject exactly what RapidJSON rejected, and a bad body must still be a 400 naming the problem.
 #include "common/utf8.hpp"
 
