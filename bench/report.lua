@@ -2,7 +2,10 @@
 -- request, and prints a machine-readable summary (incl. p99.9) from done().
 --
 -- Environment (read in each thread's init):
---   BENCH_BODY    file with the JSON request body (required)
+--   BENCH_BODY    file with the JSON request body (required). Its "hookInstance" value is
+--                 replaced per request by a new one, as an EHR sends for every hook call: the
+--                 service joins a repeated hookInstance to the first record (a retry), so the
+--                 same body sent again would measure joins, not consults written to the trail.
 --   BENCH_PATH    request path (default /cds-services/vcf-imaging-select)
 --   BENCH_TOKENS  file of JWTs, one per line (optional). Each wrk thread takes its own contiguous
 --                 slice and walks it once; after the slice is used up it wraps around, and the
@@ -23,6 +26,18 @@ local function read_file(name)
   return data
 end
 
+-- The body around its hookInstance value; each request puts a fresh id between them.
+local body_head, body_tail = nil, nil
+local sent = 0
+
+local function split_body(body)
+  local key = '"hookInstance"%s*:%s*"'
+  local _, value_at = body:find(key)
+  assert(value_at, "BENCH_BODY has no hookInstance")
+  local value_end = body:find('"', value_at + 1, true)
+  return body:sub(1, value_at), body:sub(value_end)
+end
+
 local tokens = nil
 local first, last, next_index = 0, 0, 0
 local wrapped = 0
@@ -30,7 +45,7 @@ local wrapped = 0
 function init(args)
   wrk.method = "POST"
   wrk.path = os.getenv("BENCH_PATH") or "/cds-services/vcf-imaging-select"
-  wrk.body = read_file(assert(os.getenv("BENCH_BODY"), "BENCH_BODY not set"))
+  body_head, body_tail = split_body(read_file(assert(os.getenv("BENCH_BODY"), "BENCH_BODY not set")))
   wrk.headers["Content-Type"] = "application/json"
   local token_file = os.getenv("BENCH_TOKENS")
   if token_file and token_file ~= "" then
@@ -48,8 +63,11 @@ function init(args)
 end
 
 function request()
+  sent = sent + 1
+  -- A version-4-shaped UUID unique per thread and request.
+  local body = body_head .. string.format("%08x-0000-4000-8000-%012x", id, sent) .. body_tail
   if tokens == nil then
-    return wrk.format()
+    return wrk.format(nil, nil, nil, body)
   end
   local token = tokens[next_index]
   next_index = next_index + 1
@@ -58,7 +76,7 @@ function request()
     wrapped = wrapped + 1
   end
   wrk.headers["Authorization"] = "Bearer " .. token
-  return wrk.format()
+  return wrk.format(nil, nil, nil, body)
 end
 
 -- wrk (4.x) "corrects" its latency histogram for coordinated omission before done() sees it: every
