@@ -12,7 +12,7 @@ packages=(
   libpq-dev postgresql                        # shared audit store; server for integration tests
   libspdlog-dev libfmt-dev                    # structured logging
   python3 python3-yaml                        # tools/import_criteria.py, test helpers; YAML for deploy_lint
-  curl wrk hey                                # bench/run.sh: wrk (closed loop), hey (fixed rate)
+  curl wrk                                    # wrk: bench/run.sh load generator
   libbenchmark-dev valgrind                   # bench/: decision micro benchmark; instructions.sh
   libjs-markdown-it                           # review console: card Markdown (served from /usr/share/javascript)
   chromium chromium-driver                    # tests/scripts/console_browser.sh: headless browser + WebDriver
