@@ -8,6 +8,8 @@
 #   (d) rs384     vcf-cds serve --trust-issuer (RS384 JWT, one unique jti per request)
 #   (e) es384     vcf-cds serve --trust-issuer (ES384 JWT, one unique jti per request)
 # plus `openssl speed ecdsap384` for the ES384 reference and the decision micro benchmark.
+# Every request carries a hookInstance of its own (bench/report.lua): the service joins a repeated
+# one to the first record as a retry, which would measure no audit write at all.
 # Latency: p50/p99/p99.9 are wrk's, which it corrects for coordinated omission (a pause counts as
 # if requests had kept arriving during it); raw p99/p99.9 are the requests as measured
 # (bench/report.lua undoes the correction). The targets are judged on wrk's figures.
@@ -15,12 +17,13 @@
 # during the wrk run, divided by the consults recorded in it.
 # Two more parts for (c), after the table:
 #   heavy     the heavy request (bench/make_requests.py: 100 selected orders, 4,900 Conditions,
-#             ~1 MB) --heavy-calls times one after the other, then --heavy-burst at once (curl):
+#             ~1 MB) --heavy-calls times one after the other (default 20), then --heavy-burst at
+#             once (default 12), with curl:
 #             HTTP status, response bytes, audit bytes and consults per call, server VmHWM, and
 #             VmRSS once idle after the burst.
 #   openloop  small and large at a fixed --openloop-rate (default 1,000 req/s) for
-#             --openloop-duration s (default 30) with wrk on a send schedule: p50/p99/p99.9 and
-#             the rate achieved.
+#             --openloop-duration s (default 30) with wrk on a send schedule over
+#             --openloop-connections (default 64): p50/p99/p99.9 and the rate achieved.
 #
 # usage: bench/run.sh [--duration S] [--connections N] [--wrk-threads N] [--token-cap N]
 #                     [--only PARTS] [--heavy-calls N] [--heavy-burst N] [--openloop-rate R]
@@ -32,7 +35,8 @@
 #              VmRSS sampled every 5 s; reports RSS at start and end.
 #   --ab DIR   only (c), A/B: this tree against another checkout DIR (its build/bench built
 #              the same way), alternating which goes first, --rounds N times (default 3).
-# Environment: BENCH_PORT (base port, default 18480). Results: build/bench/bench-run/.
+# Environment: BENCH_PORT (base port, default 18480). Results: build/bench/bench-run/ (results.tsv,
+# heavy.tsv, openloop.tsv, table.txt with all three tables, wrk-*.txt, server logs).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -59,7 +63,7 @@ while (($#)); do
     --no-build) BUILD_IT=0; shift ;;
     --no-micro) MICRO=0; shift ;;
     --jobs) JOBS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
