@@ -63,7 +63,7 @@ while (($#)); do
     --no-build) BUILD_IT=0; shift ;;
     --no-micro) MICRO=0; shift ;;
     --jobs) JOBS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
