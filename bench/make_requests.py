@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the two order-select bodies bench/run.sh and decision_bench use.
+"""Writes the order-select bodies bench/run.sh and decision_bench use.
 
   make_requests.py OUT_DIR
 
@@ -9,7 +9,15 @@ small.json: tests/fixtures/hooks/order-select-pama.json (the CDS Hooks PAMA orde
 large.json: the same draft order with a realistic chart in prefetch: Patient, 50 Conditions
             (VCF, osteoporosis, back pain plus common unrelated problems, ICD-10 and SNOMED
             codings, clinical status, onset) and 20 Procedures (augmentation, spine
-            surgery, unrelated) -> about 20 KB. Deterministic (no clock, no randomness).
+            surgery, unrelated) -> about 20 KB.
+heavy.json: one call as large as the service's default limits let through: 100 draft spine
+            imaging ServiceRequests (MRI and CT, cervical to lumbar; --max-draft-orders is 100),
+            all of them in context.selections, and 4,900 Conditions (VCF, osteoporosis, back
+            pain, ICD-10 and SNOMED), as a long problem list plus years of encounter diagnoses
+            produce (5,000 entries per prefetch key is the limit). Each Condition carries code
+            and subject (one in five an onset), no display or clinicalStatus, so that the body
+            stays under --body-limit (1 MiB): about 0.99 MB.
+All deterministic (no clock, no randomness).
 """
 import copy
 import json
@@ -62,6 +70,36 @@ PROCEDURES = [
     (CPT, "93458", "Left heart catheterization"),
     (CPT, "29881", "Knee arthroscopy with meniscectomy"),
 ]
+# Spine imaging orders the procedure rows know (fhir-profiles/ConceptMap-procedure-rows.json).
+SPINE_IMAGING = [
+    ("72141", "MRI cervical spine without contrast"),
+    ("72146", "MRI thoracic spine without contrast"),
+    ("72148", "MRI lumbar spine without contrast"),
+    ("72142", "MRI cervical spine with contrast"),
+    ("72147", "MRI thoracic spine with contrast"),
+    ("72149", "MRI lumbar spine with contrast"),
+    ("72156", "MRI cervical spine without contrast, followed by contrast"),
+    ("72157", "MRI thoracic spine without contrast, followed by contrast"),
+    ("72158", "MRI lumbar spine without contrast, followed by contrast"),
+    ("72125", "CT cervical spine without contrast"),
+    ("72128", "CT thoracic spine without contrast"),
+    ("72131", "CT lumbar spine without contrast"),
+    ("72126", "CT cervical spine with contrast"),
+    ("72129", "CT thoracic spine with contrast"),
+    ("72132", "CT lumbar spine with contrast"),
+    ("72127", "CT cervical spine without contrast, followed by contrast"),
+    ("72130", "CT thoracic spine without contrast, followed by contrast"),
+    ("72133", "CT lumbar spine without contrast, followed by contrast"),
+]
+# Codes of a long back-pain / VCF history: every one counts for some fact.
+HEAVY_CONDITIONS = [
+    (ICD, "M54.50"), (ICD, "M54.51"), (ICD, "M54.59"), (ICD, "M54.6"), (ICD, "M54.2"),
+    (SCT, "279039007"), (SCT, "161891005"), (ICD, "M80.08XA"), (ICD, "M80.08XD"),
+    (ICD, "M48.56XA"), (SCT, "42942008"), (ICD, "M81.0"), (SCT, "64859006"), (ICD, "S32.010A"),
+]
+HEAVY_ORDERS = 100       # hooks::JsonLimits::max_draft_orders
+HEAVY_CONDITION_COUNT = 4900  # under max_prefetch_entries (5,000)
+BODY_LIMIT = 1024 * 1024  # vcf-cds serve --body-limit default
 
 
 def coding_block(system, code, display):
@@ -96,6 +134,35 @@ def procedure(i, system, code, display):
     }
 
 
+def heavy_order(i):
+    code, display = SPINE_IMAGING[i % len(SPINE_IMAGING)]
+    return {
+        "resource": {
+            "resourceType": "ServiceRequest",
+            "id": "heavy-order-%03d" % i,
+            "status": "draft",
+            "intent": "plan",
+            "code": {"coding": [{"system": CPT, "code": code, "display": display}],
+                     "text": display},
+            "subject": {"reference": "Patient/smart-1288992"},
+            "reasonCode": [coding_block(SCT, "42942008", "Compression fracture of vertebral column")],
+        }
+    }
+
+
+def heavy_condition(i):
+    system, code = HEAVY_CONDITIONS[i % len(HEAVY_CONDITIONS)]
+    resource = {
+        "resourceType": "Condition",
+        "id": "hc-%04d" % i,
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": "Patient/smart-1288992"},
+    }
+    if i % 5 == 0:
+        resource["onsetDateTime"] = "20%02d-%02d-%02d" % (6 + i % 21, 1 + i % 12, 1 + i % 28)
+    return {"resource": resource}
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "."
     os.makedirs(out, exist_ok=True)
@@ -118,8 +185,19 @@ def main():
     large["prefetch"]["procedures"] = {"resourceType": "Bundle", "type": "searchset",
                                        "total": len(procedures), "entry": procedures}
 
-    for name, doc in (("small.json", small), ("large.json", large)):
+    heavy = copy.deepcopy(base)
+    orders = [heavy_order(i) for i in range(HEAVY_ORDERS)]
+    heavy["context"]["draftOrders"]["entry"] = orders
+    heavy["context"]["selections"] = ["ServiceRequest/" + o["resource"]["id"] for o in orders]
+    heavy_conditions = [heavy_condition(i) for i in range(HEAVY_CONDITION_COUNT)]
+    heavy["prefetch"]["conditions"] = {"resourceType": "Bundle", "type": "searchset",
+                                       "total": len(heavy_conditions), "entry": heavy_conditions}
+
+    for name, doc in (("small.json", small), ("large.json", large), ("heavy.json", heavy)):
         text = json.dumps(doc, separators=(",", ":"))
+        if len(text) >= BODY_LIMIT:
+            sys.exit("make_requests.py: %s is %d bytes, over the default body limit" %
+                     (name, len(text)))
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
         print("%s: %d bytes" % (name, len(text)))

@@ -16,6 +16,7 @@
 #include "vcf_cds/audit.hpp"
 #include "vcf_cds/consult.hpp"
 #include "vcf_cds/http.hpp"
+#include "vcf_cds/http_client.hpp"
 
 int main(int argc, char** argv) {
   using namespace vcf_cds;

@@ -1,5 +1,6 @@
 -- wrk script for bench/run.sh: POSTs one order-select body, optionally with a unique JWT per
--- request, and prints a machine-readable summary (incl. p99.9) from done().
+-- request, optionally at a fixed rate, and prints a machine-readable summary (incl. p99.9) from
+-- done().
 --
 -- Environment (read in each thread's init):
 --   BENCH_BODY    file with the JSON request body (required). Its "hookInstance" value is
@@ -11,11 +12,37 @@
 --                 slice and walks it once; after the slice is used up it wraps around, and the
 --                 server answers the replayed jti with 401, counted as non-2xx in the summary
 --                 (run.sh sizes the pool so that does not happen, and reports it if it does).
+--   BENCH_RATE    requests per second for all threads together (optional; needs
+--                 BENCH_WRK_THREADS). Each thread hands out send times on a fixed schedule
+--                 (threads offset by a share of one interval) to whichever of its connections is
+--                 free, and wrk waits until then (delay(), 1 ms resolution). A send that finds its
+--                 time already past, because every connection was still waiting for an answer,
+--                 goes at once and counts as late: wrk's latency starts at the send, so that wait
+--                 is not in it, and late_sends / max_late_ms in the summary say how much was left
+--                 out.
+
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
+local timespec = ffi.new("bench_timespec")
+local function clock_ms(clock)
+  ffi.C.clock_gettime(clock, timespec)
+  return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
+end
 
 local counter = 0
+local threads = {}
+-- Part of every hookInstance: run.sh sends several wrk runs (the warm-up, small, large) to one
+-- trail, and the same id with the same body in a later run would be joined as a retry.
+local run = math.floor(clock_ms(CLOCK_REALTIME) * 1000) % 0x100000000
 
 function setup(thread)
   thread:set("id", counter)
+  thread:set("run", run)
+  threads[#threads + 1] = thread
   counter = counter + 1
 end
 
@@ -41,12 +68,19 @@ end
 local tokens = nil
 local first, last, next_index = 0, 0, 0
 local wrapped = 0
+local interval, next_send = nil, nil
+late_sends, max_late_ms = 0, 0  -- globals: done() reads them from each thread
 
 function init(args)
   wrk.method = "POST"
   wrk.path = os.getenv("BENCH_PATH") or "/cds-services/vcf-imaging-select"
   body_head, body_tail = split_body(read_file(assert(os.getenv("BENCH_BODY"), "BENCH_BODY not set")))
   wrk.headers["Content-Type"] = "application/json"
+  local rate = tonumber(os.getenv("BENCH_RATE") or "")
+  if rate and rate > 0 then
+    interval = 1000 * tonumber(os.getenv("BENCH_WRK_THREADS") or "2") / rate
+    next_send = clock_ms(CLOCK_MONOTONIC) + 1000 / rate * id
+  end
   local token_file = os.getenv("BENCH_TOKENS")
   if token_file and token_file ~= "" then
     local all = {}
@@ -64,8 +98,8 @@ end
 
 function request()
   sent = sent + 1
-  -- A version-4-shaped UUID unique per thread and request.
-  local body = body_head .. string.format("%08x-0000-4000-8000-%012x", id, sent) .. body_tail
+  -- A version-4-shaped UUID unique per run, thread and request.
+  local body = body_head .. string.format("%08x-%04x-4000-8000-%012x", run, id, sent) .. body_tail
   if tokens == nil then
     return wrk.format(nil, nil, nil, body)
   end
@@ -77,6 +111,20 @@ function request()
   end
   wrk.headers["Authorization"] = "Bearer " .. token
   return wrk.format(nil, nil, nil, body)
+end
+
+-- Defined only for a fixed rate: wrk looks for delay() once, at start.
+if (tonumber(os.getenv("BENCH_RATE") or "") or 0) > 0 then
+  function delay()
+    local wait = next_send - clock_ms(CLOCK_MONOTONIC)
+    next_send = next_send + interval
+    if wait < 0 then
+      if wait < -1 then late_sends = late_sends + 1 end
+      if -wait > max_late_ms then max_late_ms = -wait end
+      return 0
+    end
+    return math.floor(wait + 0.5)
+  end
 end
 
 -- wrk (4.x) "corrects" its latency histogram for coordinated omission before done() sees it: every
@@ -125,14 +173,19 @@ function done(summary, latency, requests)
   local seconds = summary.duration / 1e6
   local e = summary.errors
   local raw = raw_percentiles(summary, latency, {50, 99, 99.9})
+  local late, max_late = 0, 0
+  for _, thread in ipairs(threads) do
+    late = late + (thread:get("late_sends") or 0)
+    max_late = math.max(max_late, thread:get("max_late_ms") or 0)
+  end
   io.write(string.format(
     "RESULT requests=%d seconds=%.2f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f " ..
     "max_ms=%.3f non2xx=%d connect_err=%d read_err=%d write_err=%d timeout=%d " ..
-    "raw_p50_ms=%s raw_p99_ms=%s raw_p999_ms=%s\n",
+    "raw_p50_ms=%s raw_p99_ms=%s raw_p999_ms=%s late_sends=%d max_late_ms=%.1f\n",
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     latency:percentile(99.9) / 1000, latency.max / 1000,
     e.status, e.connect, e.read, e.write, e.timeout,
     raw and string.format("%.3f", raw[1]) or "n/a", raw and string.format("%.3f", raw[2]) or "n/a",
-    raw and string.format("%.3f", raw[3]) or "n/a"))
+    raw and string.format("%.3f", raw[3]) or "n/a", late, max_late))
 end
