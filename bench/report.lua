@@ -11,6 +11,10 @@
 --                 slice and walks it once; after the slice is used up it wraps around, and the
 --                 server answers the replayed jti with 401, counted as non-2xx in the summary
 --                 (run.sh sizes the pool so that does not happen, and reports it if it does).
+--   BENCH_ID_OFFSET  added to the thread number in each hookInstance (default 0): wrk processes
+--                 that run at the same time, or one after another against one trail, must not
+--                 send the same hookInstance, or the service joins them as retries of one call
+--                 (bench/pg_instances.sh gives each wrk run its own offset).
 
 local counter = 0
 
@@ -38,6 +42,7 @@ local function split_body(body)
   return body:sub(1, value_at), body:sub(value_end)
 end
 
+local id_offset = 0
 local tokens = nil
 local first, last, next_index = 0, 0, 0
 local wrapped = 0
@@ -47,6 +52,7 @@ function init(args)
   wrk.path = os.getenv("BENCH_PATH") or "/cds-services/vcf-imaging-select"
   body_head, body_tail = split_body(read_file(assert(os.getenv("BENCH_BODY"), "BENCH_BODY not set")))
   wrk.headers["Content-Type"] = "application/json"
+  id_offset = tonumber(os.getenv("BENCH_ID_OFFSET") or "0")
   local token_file = os.getenv("BENCH_TOKENS")
   if token_file and token_file ~= "" then
     local all = {}
@@ -65,7 +71,7 @@ end
 function request()
   sent = sent + 1
   -- A version-4-shaped UUID unique per thread and request.
-  local body = body_head .. string.format("%08x-0000-4000-8000-%012x", id, sent) .. body_tail
+  local body = body_head .. string.format("%08x-0000-4000-8000-%012x", id + id_offset, sent) .. body_tail
   if tokens == nil then
     return wrk.format(nil, nil, nil, body)
   end
