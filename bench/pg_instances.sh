@@ -3,15 +3,19 @@
 # The trail is one hash chain; every instance's writer locks the chain-head row
 # (SELECT … FOR UPDATE) once per group-commit batch, so two instances take turns batch by batch.
 # This measures what that costs. It starts a throwaway PostgreSQL (tools/pg_test_server.sh: fsync
-# off, so the figures are the lock and the CPU, not a disk), then per round:
-#   (1) ONE `vcf-cds serve --database-url` instance, one wrk with C connections and T threads;
-#   (2) TWO instances on the same database, each driven by its own wrk with C/2 connections and
-#       T/2 threads (the same total offered load),
+# off, so the figures are the lock and the CPU, not a disk), then per round three phases:
+#   one       ONE `vcf-cds serve --database-url` instance, one wrk with C connections, T threads;
+#   shared    TWO instances on the same database (one chain, one head lock), each driven by its
+#             own wrk with C/2 connections and T/2 threads: the same total offered load;
+#   separate  the control: TWO instances as in `shared`, but each on a database of its own, so
+#             the same processes compete for the same cores with no lock in common. shared against
+#             separate is the cost of the shared head lock; separate against one is the cost of
+#             running a second process on the same cores (--no-control leaves it out);
 # each for the small and the large request of bench/make_requests.py, D seconds each, closed loop,
 # --allow-unauthenticated (no JWT: the shared jti ledger is not part of this question).
-# Rounds alternate which of (1) and (2) goes first, so drift of the machine (other jobs on the
-# same cores) does not favour one. Every phase writes a fresh database of its own, so no phase
-# appends to a longer trail than the other.
+# Every other round runs the phases in reverse order, so drift of the machine (other jobs on the
+# same cores) does not favour one. Every phase writes fresh databases of its own, so no phase
+# appends to a longer trail than another.
 #
 # While wrk runs, one PostgreSQL session samples pg_stat_activity every 50 ms (a single backend
 # looping server side: a psql process per sample would itself cost CPU on the cores measured)
@@ -26,8 +30,8 @@
 # the run never sends: each wrk run has its own hookInstance range, BENCH_ID_OFFSET).
 #
 # usage: bench/pg_instances.sh [--duration S] [--connections N] [--wrk-threads N] [--rounds N]
-#                              [--no-build] [--jobs N]
-# Defaults: 20 s, 32 connections, 2 wrk threads, 2 rounds (about 4 minutes in all).
+#                              [--no-control] [--no-build] [--jobs N]
+# Defaults: 20 s, 32 connections, 2 wrk threads, 2 rounds: 12 runs of 20 s, about 5 minutes.
 # Environment: BENCH_PORT (first of two ports, default 18560; run.sh uses 18480).
 # Results: build/bench/pg-instances/ (results.tsv, table.txt, logs).
 #
@@ -39,7 +43,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$ROOT/build/bench"
 OUT="$BUILD/pg-instances"
-DURATION=20 CONNECTIONS=32 WRK_THREADS=2 ROUNDS=2 BUILD_IT=1 JOBS=1
+DURATION=20 CONNECTIONS=32 WRK_THREADS=2 ROUNDS=2 BUILD_IT=1 JOBS=1 CONTROL=1
 while (($#)); do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
@@ -47,8 +51,9 @@ while (($#)); do
     --wrk-threads) WRK_THREADS="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
     --no-build) BUILD_IT=0; shift ;;
+    --no-control) CONTROL=0; shift ;;
     --jobs) JOBS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "pg_instances.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -104,13 +109,20 @@ settle() {
 }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
-# start_servers N DB: N instances of the real service on ports PORT.., all on database DB.
+# Modes: one (1 instance), shared (2 instances, one database: one chain, one head lock) and
+# separate (2 instances, a database each: the same processes and CPU, but no lock in common).
+instances_of() { [[ "$1" == one ]] && echo 1 || echo 2; }
+# db_of ROUND MODE I: the database instance I of that phase writes to.
+db_of() { if [[ "$2" == separate ]]; then echo "r$1_$2_$3"; else echo "r$1_$2"; fi; }
+
+# start_servers ROUND MODE: the phase's instances of the real service on ports PORT, PORT+1.
 start_servers() {
-  local n="$1" db="$2" i port
+  local round="$1" mode="$2" n i port db
+  n="$(instances_of "$mode")"
   for ((i = 0; i < n; i++)); do
-    port=$((PORT + i))
+    port=$((PORT + i)) db="$(db_of "$round" "$mode" "$i")"
     (cd "$ROOT" && exec "$VCF_CDS" serve --listen "127.0.0.1:$port" --data-dir "$OUT/data-$i" \
-      --database-url "$PG_BASE/$db" --allow-unauthenticated) >"$OUT/$db-server$i.log" 2>&1 &
+      --database-url "$PG_BASE/$db" --allow-unauthenticated) >"$OUT/r$round-$mode-server$i.log" 2>&1 &
     SERVER_PIDS+=($!)
   done
   for ((i = 0; i < n; i++)); do
@@ -120,7 +132,7 @@ start_servers() {
       if [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" == 200 ]]; then
         ok=1; break
       fi
-      kill -0 "${SERVER_PIDS[$i]}" 2>/dev/null || { cat "$OUT/$db-server$i.log" >&2; exit 1; }
+      kill -0 "${SERVER_PIDS[$i]}" 2>/dev/null || { cat "$OUT/r$round-$mode-server$i.log" >&2; exit 1; }
       sleep 0.05
     done
     ((ok)) || { echo "pg_instances.sh: instance $i did not become healthy" >&2; exit 1; }
@@ -155,8 +167,8 @@ warm_up() {  # warm_up N: 1 s unmeasured per instance, small body (its consults 
   wait "${pids[@]}" || true
 }
 
-# sample_locks DB SECONDS: one backend samples pg_stat_activity every 50 ms for the audit writers
-# of DB and prints "samples in_txn lock" (writer-samples inside a transaction / waiting on a lock).
+# sample_locks ROUND_PREFIX SECONDS: one backend samples pg_stat_activity every 50 ms for the
+# audit writers of the phase's databases (names starting with the prefix) and prints "samples in_txn lock" (writer-samples inside a transaction / waiting on a lock).
 # pg_stat_clear_snapshot() makes each iteration see the current state rather than the first one.
 sample_locks() {
   psql -X -q -d "$PG_URL" -v ON_ERROR_STOP=1 -c "DO \$\$
@@ -169,7 +181,7 @@ BEGIN
     SELECT count(*) FILTER (WHERE state IN ('active', 'idle in transaction')),
            count(*) FILTER (WHERE wait_event_type = 'Lock')
       INTO ti, li FROM pg_stat_activity
-      WHERE datname = '$1' AND application_name = 'vcf-cds-audit' AND backend_type = 'client backend';
+      WHERE datname LIKE '$1%' AND application_name = 'vcf-cds-audit' AND backend_type = 'client backend';
     n := n + 1; t := t + ti; l := l + li;
     PERFORM pg_sleep(0.05);
   END LOOP;
@@ -178,13 +190,15 @@ END \$\$;" 2>&1 | sed -n 's/.*LOCKSAMPLE //p'
 }
 
 RESULTS="$OUT/results.tsv"
-printf 'round\tinstances\trequest\trps\tp99_ms\traw_p99_ms\tnon2xx\tsock_err\tin_txn_pct\tlock_wait_pct\tconsults_per_commit\tload1\n' >"$RESULTS"
+printf 'round\tmode\trequest\trps\tp99_ms\traw_p99_ms\tnon2xx\tsock_err\tin_txn_pct\tlock_wait_pct\tconsults_per_commit\tload1\n' >"$RESULTS"
 EXPECTED="$OUT/expected.tsv"   # database, consults answered 200 (minus joined retries)
 : >"$EXPECTED"
 
-# measure ROUND N DB REQUEST: N wrk processes at once, one per instance, C/N connections each.
+# measure ROUND MODE REQUEST: a wrk process per instance, all at once, C/N connections each.
 measure() {
-  local round="$1" n="$2" db="$3" request="$4" i pids=() sampler
+  local round="$1" mode="$2" request="$3" i pids=() sampler n
+  n="$(instances_of "$mode")"
+  local db="r${round}_$mode"   # the phase's database, or the prefix of its two
   local conns=$((CONNECTIONS / n)) threads=$((WRK_THREADS / n))
   ((threads >= 1)) || threads=1
   settle
@@ -225,29 +239,40 @@ measure() {
   txn_pct="$(awk -v s="${samples:-0}" -v t="${in_txn:-0}" -v n="$n" 'BEGIN {printf "%.1f", s ? 100 * t / (s * n) : -1}')"
   lock_pct="$(awk -v s="${samples:-0}" -v l="${lock:-0}" -v n="$n" 'BEGIN {printf "%.1f", s ? 100 * l / (s * n) : -1}')"
   per_commit="$(awk -v c=$((c1 - c0)) -v k=$((k1 - k0)) 'BEGIN {printf "%.1f", k ? c / k : 0}')"
-  printf '%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$n" "$request" "$rps" "$p99" \
+  printf '%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$mode" "$request" "$rps" "$p99" \
     "$raw99" "$non2xx" "$sock" "$txn_pct" "$lock_pct" "$per_commit" "$load" >>"$RESULTS"
-  printf '  round %s, %s instance(s), %-5s: %6.0f consults/s  p99 %s ms (raw %s)  writer in txn %s%%  waiting on lock %s%%  %s consults/commit  samples %s  load %s\n' \
-    "$round" "$n" "$request" "$rps" "$p99" "$raw99" "$txn_pct" "$lock_pct" "$per_commit" "${samples:-0}" "$load"
+  printf '  round %s, %-8s %-5s: %6.0f consults/s  p99 %s ms (raw %s)  writer in txn %s%%  waiting on lock %s%%  %s consults/commit  samples %s  load %s\n' \
+    "$round" "$mode" "$request" "$rps" "$p99" "$raw99" "$txn_pct" "$lock_pct" "$per_commit" "${samples:-0}" "$load"
 }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cat /proc/loadavg)"
-echo "== $ROUNDS rounds x (1 instance, 2 instances) x (small, large), ${DURATION}s each, $CONNECTIONS connections, $WRK_THREADS wrk threads in all"
+MODES=(one shared separate)
+((CONTROL)) || MODES=(one shared)
+echo "== $ROUNDS rounds x (${MODES[*]}) x (small, large), ${DURATION}s each, $CONNECTIONS connections, $WRK_THREADS wrk threads in all"
 for ((round = 1; round <= ROUNDS; round++)); do
-  order=(1 2); ((round % 2 == 0)) && order=(2 1)
-  for n in "${order[@]}"; do
-    db="r${round}_n${n}"
-    psql_q "CREATE DATABASE $db" >/dev/null
-    echo "== round $round: $n instance(s) on database $db"
-    start_servers "$n" "$db"
+  order=("${MODES[@]}")
+  if ((round % 2 == 0)); then  # every other round backwards
+    order=(); for ((i = ${#MODES[@]} - 1; i >= 0; i--)); do order+=("${MODES[$i]}"); done
+  fi
+  for mode in "${order[@]}"; do
+    n="$(instances_of "$mode")"
+    dbs=()
+    for ((i = 0; i < n; i++)); do dbs+=("$(db_of "$round" "$mode" "$i")"); done
+    mapfile -t dbs < <(printf '%s\n' "${dbs[@]}" | sort -u)
+    for db in "${dbs[@]}"; do psql_q "CREATE DATABASE $db" >/dev/null; done
+    echo "== round $round: $mode, $n instance(s) on database(s) ${dbs[*]}"
+    start_servers "$round" "$mode"
     warm_up "$n"
-    measure "$round" "$n" "$db" small
-    measure "$round" "$n" "$db" large
-    recorded=0
+    measure "$round" "$mode" small
+    measure "$round" "$mode" large
+    # Consults answered 200 per database (a retry joined to an earlier record adds none).
+    declare -A recorded=()
     for ((i = 0; i < n; i++)); do
-      recorded=$((recorded + $(calls_200 $((PORT + i))) - $(joined $((PORT + i)))))
+      db="$(db_of "$round" "$mode" "$i")"
+      recorded[$db]=$(( ${recorded[$db]:-0} + $(calls_200 $((PORT + i))) - $(joined $((PORT + i))) ))
     done
-    printf '%s\t%s\n' "$db" "$recorded" >>"$EXPECTED"
+    for db in "${dbs[@]}"; do printf '%s\t%s\n' "$db" "${recorded[$db]}" >>"$EXPECTED"; done
+    unset recorded
     stop_servers   # a clean stop: each instance drains its queue first
   done
 done
@@ -263,11 +288,11 @@ while read -r db expected; do
 done <"$EXPECTED"
 
 echo
-echo "== results (per request: consults/s summed over instances; p99: the worse instance; ratio = 2 / 1 instance, same round)"
+echo "== results (consults/s summed over instances; p99: the worse instance's; lock wait and in txn: % of each writer's time)"
 awk -F'\t' 'NR == 1 {next}
   { rows[NR] = $0 }
   END {
-    printf "%-5s %-6s %-9s %10s %9s %9s %7s %8s %9s %10s %5s\n", "round", "req", "instances",
+    printf "%-5s %-6s %-9s %10s %9s %9s %7s %8s %9s %10s %5s\n", "round", "req", "mode",
       "consults/s", "p99 ms", "raw p99", "non2xx", "in txn%", "lock wait%", "per commit", "load"
     for (i = 2; i <= NR; i++) {
       split(rows[i], f, "\t")
@@ -276,17 +301,27 @@ awk -F'\t' 'NR == 1 {next}
     }
     print ""
   }' "$RESULTS" | tee "$OUT/table.txt"
-awk -F'\t' 'NR > 1 { r[$1 "\t" $3, $2] = $4; req[$3] = 1; rounds[$1] = 1 }
-  END {
-    for (q in req) {
-      line = ""; s = 0; m = 0
-      for (rd in rounds) {
-        one = r[rd "\t" q, 1]; two = r[rd "\t" q, 2]
-        if (one > 0) { x = two / one; line = line sprintf(" round %s %.2f", rd, x); s += x; m++ }
+# Ratios within a round (the same minutes of the machine): shared/one is the question of issue #22;
+# separate/one and shared/separate split it into "a second process on the same cores" and "the
+# two writers sharing one head lock".
+ratios() {  # ratios A B LABEL
+  awk -F'\t' -v a="$1" -v b="$2" -v label="$3" 'NR > 1 { r[$1 "\t" $3, $2] = $4; req[$3] = 1; rounds[$1] = 1 }
+    END {
+      for (q in req) {
+        line = ""; s = 0; m = 0
+        for (rd = 1; rd in rounds; rd++) {
+          x = r[rd "\t" q, a]; y = r[rd "\t" q, b]
+          if (x > 0 && y > 0) { line = line sprintf(" %.2f", x / y); s += x / y; m++ }
+        }
+        if (m) printf "ratio %s, %-5s (rounds 1..%d):%s; mean %.2f\n", label, q, m, line, s / m
       }
-      if (m) printf "ratio 2/1 instances, %s:%s; mean %.2f\n", q, line, s / m
-    }
-  }' "$RESULTS" | sort | tee -a "$OUT/table.txt"
+    }' "$RESULTS" | sort
+}
+{
+  ratios shared one "2 instances one trail / 1 instance"
+  ((CONTROL)) && ratios separate one "2 instances two trails / 1 instance"
+  ((CONTROL)) && ratios shared separate "one trail / two trails, 2 instances"
+} | tee -a "$OUT/table.txt"
 if ((failed)); then
   echo "pg_instances.sh: audit verify did not report the expected records" | tee -a "$OUT/table.txt" >&2
   exit 1
