@@ -20,8 +20,9 @@
 # While wrk runs, one PostgreSQL session samples pg_stat_activity every 50 ms (a single backend
 # looping server side: a psql process per sample would itself cost CPU on the cores measured)
 # and counts, for the audit writers (application_name vcf-cds-audit), how often a writer is inside
-# a transaction and how often it waits on a lock (wait_event_type = 'Lock': the only lock an
-# appender waits for is the chain-head row). Reported per writer as a share of wall time.
+# a transaction and how often it waits on the chain-head row lock (wait_event_type = 'Lock' in
+# the SELECT … FROM audit_chain_head … FOR UPDATE; a check with every lock wait counted found no
+# other). Reported per writer as a share of wall time.
 # /metrics gives each instance's consults answered 200 and audit transactions (commits): their
 # ratio is the mean batch size.
 #
@@ -179,7 +180,7 @@ BEGIN
   WHILE clock_timestamp() < stop_at LOOP
     PERFORM pg_stat_clear_snapshot();
     SELECT count(*) FILTER (WHERE state IN ('active', 'idle in transaction')),
-           count(*) FILTER (WHERE wait_event_type = 'Lock')
+           count(*) FILTER (WHERE wait_event_type = 'Lock' AND query LIKE '%audit_chain_head%FOR UPDATE%')
       INTO ti, li FROM pg_stat_activity
       WHERE datname LIKE '$1%' AND application_name = 'vcf-cds-audit' AND backend_type = 'client backend';
     n := n + 1; t := t + ti; l := l + li;
