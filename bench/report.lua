@@ -20,6 +20,10 @@
 --                 goes at once and counts as late: wrk's latency starts at the send, so that wait
 --                 is not in it, and late_sends / max_late_ms in the summary say how much was left
 --                 out.
+--   BENCH_ID_OFFSET  added to the thread number in each hookInstance (default 0): wrk processes
+--                 that run at the same time, or one after another against one trail, must not
+--                 send the same hookInstance, or the service joins them as retries of one call
+--                 (bench/pg_instances.sh gives each wrk run its own offset).
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -65,6 +69,7 @@ local function split_body(body)
   return body:sub(1, value_at), body:sub(value_end)
 end
 
+local id_offset = 0
 local tokens = nil
 local first, last, next_index = 0, 0, 0
 local wrapped = 0
@@ -81,6 +86,7 @@ function init(args)
     interval = 1000 * tonumber(os.getenv("BENCH_WRK_THREADS") or "2") / rate
     next_send = clock_ms(CLOCK_MONOTONIC) + 1000 / rate * id
   end
+  id_offset = tonumber(os.getenv("BENCH_ID_OFFSET") or "0")
   local token_file = os.getenv("BENCH_TOKENS")
   if token_file and token_file ~= "" then
     local all = {}
@@ -99,7 +105,7 @@ end
 function request()
   sent = sent + 1
   -- A version-4-shaped UUID unique per run, thread and request.
-  local body = body_head .. string.format("%08x-%04x-4000-8000-%012x", run, id, sent) .. body_tail
+  local body = body_head .. string.format("%08x-%04x-4000-8000-%012x", run, id + id_offset, sent) .. body_tail
   if tokens == nil then
     return wrk.format(nil, nil, nil, body)
   end
