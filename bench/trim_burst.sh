@@ -7,13 +7,16 @@
 #
 # usage: bench/trim_burst.sh BINARY PORT [extra serve flags...]
 # Environment: CALLS (default 12), BURSTS (default 1: bursts one after another, RSS after each),
+#              LOG_LEVEL (default warn; debug: the server's log, each trim with its duration, is
+#              copied to TRIM_LOG, default /dev/null),
 #              SETTLE (seconds, default 3). Prints one line of key=value per burst.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="$1" PORT="$2"; shift 2
 CALLS="${CALLS:-12}" BURSTS="${BURSTS:-1}" SETTLE="${SETTLE:-3}"
 WORK="$(mktemp -d)"
-trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true
+  cp "$WORK/serve.log" "${TRIM_LOG:-/dev/null}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 python3 "$ROOT/bench/make_heavy_request.py" "$WORK" >/dev/null
 python3 "$ROOT/bench/make_requests.py" "$WORK" >/dev/null
 # A hookInstance of its own for each call: a repeated one is joined to the first as a retry.
@@ -25,7 +28,7 @@ for burst in $(seq "$BURSTS"); do
 done
 cd "$ROOT"
 "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --allow-unauthenticated \
-  --log-level warn "$@" 2>"$WORK/serve.log" &
+  --log-level "${LOG_LEVEL:-warn}" "$@" 2>"$WORK/serve.log" &
 PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 URL="http://127.0.0.1:$PORT/cds-services/vcf-imaging-select"
