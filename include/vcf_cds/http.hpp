@@ -89,6 +89,9 @@ struct ServerOptions {
   // as cores, so consults do not preempt each other mid-call. 0: as many as `threads`.
   unsigned compute_threads = 0;
   std::size_t body_limit = 1024 * 1024;
+  // A request body or response body of at least this many bytes makes an exchange large: once
+  // its response is written, `Handlers::after_large_exchange` runs. 0: no exchange is large.
+  std::size_t large_exchange_bytes = 0;
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
   std::chrono::milliseconds read_timeout{30'000};    // body, and each response write
@@ -153,6 +156,11 @@ struct Handlers {
       observe;
   // A connection refused at ServerOptions::max_connections. On the accepting thread: cheap.
   std::function<void()> connection_refused;
+  // After a large exchange (ServerOptions::large_exchange_bytes): its response was written and
+  // the session let go of the request and the response, so what the call allocated is freed.
+  // On a worker thread, never before the answer left: it may take a while (`vcf-cds serve` gives
+  // free heap memory back to the OS here). Gets the request and response body sizes.
+  std::function<void(std::size_t request_bytes, std::size_t response_bytes)> after_large_exchange;
 };
 
 class Server {

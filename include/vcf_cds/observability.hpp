@@ -72,6 +72,8 @@ class Metrics {
   void count_fhir_origin_refusal();
   void count_reload(bool ok);
   void count_connection_refused();
+  // Heap trims run after a large call (`vcf-cds serve --trim-after-bytes`).
+  void count_memory_trims(std::uint64_t trims);
 
   // The whole exposition text.
   std::string render(const ScrapeSources& sources) const;
@@ -93,6 +95,7 @@ class Metrics {
   std::atomic<std::uint64_t> reloads_failed_{0};
   std::atomic<std::uint64_t> connections_refused_{0};
   std::atomic<std::uint64_t> retries_joined_{0};
+  std::atomic<std::uint64_t> memory_trims_{0};
   mutable std::mutex mutex_;  // guards the maps below
   LabelCounts requests_;
   LabelCounts decisions_;

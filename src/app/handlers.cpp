@@ -98,6 +98,21 @@ http::Handlers make_handlers(ServiceWiring wiring) {
   handlers.connection_refused = [metrics = shared->metrics] {
     metrics->count_connection_refused();
   };
+  if (shared->memory_trimmer) {
+    handlers.after_large_exchange = [shared](std::size_t request_bytes,
+                                             std::size_t response_bytes) {
+      const auto start = std::chrono::steady_clock::now();
+      const auto trims = shared->memory_trimmer->request();
+      shared->metrics->count_memory_trims(trims);
+      if (trims > 0) {
+        spdlog::debug("memory trimmed {} time(s) in {} ms after a call of {} B in, {} B out", trims,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count(),
+                      request_bytes, response_bytes);
+      }
+    };
+  }
   // "Flush audit": runs after the last in-flight request finished.
   handlers.drain = [shared] {
     if (shared->store) shared->store->flush();

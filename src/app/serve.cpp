@@ -150,6 +150,7 @@ int run_serve(int argc, char** argv) {
   server_options.compute_threads = config.compute_threads;
   server_options.body_limit = config.body_limit;
   server_options.max_connections = config.max_connections;
+  server_options.large_exchange_bytes = config.trim_after_bytes;
   server_options.cors_origin = config.cors_origin;
   server_options.tls_cert_file = config.tls_cert;
   server_options.tls_key_file = config.tls_key;
@@ -166,6 +167,8 @@ int run_serve(int argc, char** argv) {
   wiring.knowledge = holder;
   wiring.metrics = metrics;
   wiring.fetcher = fetcher;
+  if (config.trim_after_bytes > 0)
+    wiring.memory_trimmer = std::make_shared<common::MemoryTrimmer>();
   wiring.fact_options.new_window = std::chrono::days(config.new_window_days);
   wiring.repeat_window = std::chrono::hours(config.repeat_window_hours);
   {

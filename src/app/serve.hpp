@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "common/memory_trim.hpp"
 #include "vcf_cds/console.hpp"
 #include "vcf_cds/consult.hpp"
 #include "vcf_cds/http.hpp"
@@ -19,6 +20,9 @@ struct ServiceWiring : consult::Context {
   std::filesystem::path console_js_dir;
   std::shared_ptr<const console::ExampleCodes> console_examples;
   std::function<void()> drain;  // extra work at shutdown, after the audit flush
+  // Run after each large exchange (http::ServerOptions::large_exchange_bytes), counted in
+  // vcf_cds_memory_trims_total. Null: nothing runs.
+  std::shared_ptr<common::MemoryTrimmer> memory_trimmer;
 };
 
 // Discovery, service calls and feedback (consult::Service), the console, evidence pages,

@@ -35,6 +35,10 @@ po::options_description describe_options(ServeConfig& c) {
       ("body-limit", po::value(&c.body_limit)->default_value(1024 * 1024), "max request body, bytes")
       ("max-connections", po::value(&c.max_connections)->default_value(1000),
        "open connections at most; one more gets 503 and is closed (0: no cap)")
+      ("trim-after-bytes", po::value(&c.trim_after_bytes)->default_value(256 * 1024),
+       "after answering a call whose request body or response had at least this many bytes, "
+       "give free heap memory back to the OS (malloc_trim; one at a time, on a worker thread; "
+       "0: never)")
       ("knowledge", po::value(&c.knowledge)->default_value("cards/criteria.json"), "criteria file")
       ("profiles", po::value(&c.profiles)->default_value("fhir-profiles"), "FHIR profiles folder")
       ("card-text", po::value(&c.card_text)->default_value("cards/templates"), "card wording folder")

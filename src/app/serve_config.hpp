@@ -26,7 +26,8 @@ struct ServeConfig {
   unsigned worker_threads = 64;
   unsigned compute_threads = 0;  // 0: as many as `threads`
   std::size_t body_limit = 0;
-  std::size_t max_connections = 1000;  // 0: no cap
+  std::size_t max_connections = 1000;         // 0: no cap
+  std::size_t trim_after_bytes = 256 * 1024;  // 0: never trim the heap after a call
   int new_window_days = 90;
   int repeat_window_hours = 24;
   int fhir_timeout_ms = 3000;

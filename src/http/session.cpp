@@ -1,6 +1,7 @@
 // One connection, in execution order (STYLE §1): wait for a request (idle timeout), read its
 // header (header timeout), answer `Expect: 100-continue`, read the body (read timeout, body
-// limit), handle it, write the response, and loop while keep-alive holds.
+// limit), handle it, write the response (after a large exchange, let go of its bodies and hand
+// Handlers::after_large_exchange to a worker), and loop while keep-alive holds.
 #include "http/session.hpp"
 
 #include <atomic>
@@ -153,6 +154,7 @@ void Session::do_read_header() {
   started_ = std::chrono::steady_clock::now();
   observed_kind_ = RouteKind::not_found;  // an unreadable request counts as "other"
   observed_service_.clear();
+  request_bytes_ = 0;
   parser_.emplace();
   parser_->body_limit(state_->options.body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
@@ -230,6 +232,7 @@ void Session::reply_to_read_error(beast::error_code ec) {
 
 void Session::handle_request() {
   const auto& request = parser_->get();
+  request_bytes_ = request.body().size();
   Route matched;
   Response response;
   try {
@@ -355,10 +358,31 @@ void Session::do_write(Response response, bool close) {
 }
 
 void Session::on_write(bool close, beast::error_code ec, std::size_t) {
+  after_large_exchange();
   if (ec) return do_close();
   if (close) return linger_ ? do_linger() : do_close();
   parser_.reset();
   do_wait();
+}
+
+void Session::after_large_exchange() {
+  const std::size_t large = state_->options.large_exchange_bytes;
+  const std::size_t response_bytes = response_.body().size();
+  if (large == 0 || !state_->handlers.after_large_exchange ||
+      (request_bytes_ < large && response_bytes < large)) {
+    return;
+  }
+  // Let go of both bodies first (a kept-alive connection would hold the response until its next
+  // one): their memory is what the hook may give back. The answer is already written.
+  response_ = {};
+  parser_.reset();
+  asio::post(state_->worker_pool, [state = state_, request_bytes = request_bytes_, response_bytes] {
+    try {
+      state->handlers.after_large_exchange(request_bytes, response_bytes);
+    } catch (const std::exception& e) {
+      spdlog::error("after a large exchange: {}", e.what());
+    }
+  });
 }
 
 void Session::do_linger() {

@@ -45,6 +45,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void reply_to_read_error(boost::beast::error_code ec);
   void do_write(Response response, bool close);
   void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
+  void after_large_exchange();
   void do_linger();
   void on_linger(boost::beast::error_code ec, std::size_t bytes);
   void do_close();
@@ -64,6 +65,7 @@ class Session : public std::enable_shared_from_this<Session> {
   RouteKind observed_kind_ = RouteKind::not_found;
   std::string observed_service_;
   std::chrono::steady_clock::time_point started_;
+  std::size_t request_bytes_ = 0;  // the body of the request being answered
   std::array<char, 4096> drain_buffer_{};
 };
 

@@ -145,6 +145,10 @@ void Metrics::count_connection_refused() {
   connections_refused_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::count_memory_trims(std::uint64_t trims) {
+  memory_trims_.fetch_add(trims, std::memory_order_relaxed);
+}
+
 void Metrics::count_reload(bool ok) {
   (ok ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed);
 }
@@ -199,6 +203,10 @@ std::string Metrics::render(const ScrapeSources& sources) const {
          "Consults of a retried hook call answered with the first attempt's audit record.");
   sample(out, "vcf_cds_consult_retries_joined_total", "",
          static_cast<double>(retries_joined_.load(std::memory_order_relaxed)));
+  header(out, "vcf_cds_memory_trims_total", "counter",
+         "Heap trims (free memory given back to the OS) after calls over --trim-after-bytes.");
+  sample(out, "vcf_cds_memory_trims_total", "",
+         static_cast<double>(memory_trims_.load(std::memory_order_relaxed)));
   header(out, "vcf_cds_knowledge_reloads_total", "counter", "Knowledge reloads (SIGHUP).");
   sample(out, "vcf_cds_knowledge_reloads_total", "result=\"ok\"",
          static_cast<double>(reloads_ok_.load(std::memory_order_relaxed)));

@@ -55,6 +55,8 @@ struct ServiceExtras {
   std::optional<std::size_t> fhir_budget_bytes = std::nullopt;
   std::size_t fhir_origin_concurrency = 8;  // calls reading from one FHIR server at once
   std::string console_token{};              // the review console, on when set
+  // The heap trim run after a large exchange (ServerOptions::large_exchange_bytes); empty: none.
+  std::function<void()> trim{};
 };
 
 class ServiceUnderTest {
@@ -88,6 +90,9 @@ class ServiceUnderTest {
     wiring.public_base_url = std::move(extras.public_base_url);
     if (extras.clock) wiring.clock = std::move(extras.clock);
     wiring.drain = [this] { ++drained_; };
+    if (extras.trim) {
+      wiring.memory_trimmer = std::make_shared<common::MemoryTrimmer>(std::move(extras.trim));
+    }
     server_ =
         std::make_unique<http::Server>(std::move(options), app::make_handlers(std::move(wiring)));
     server_->start();
