@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# bench/trim_burst.sh — issue #23 memory measurement: does RSS come back after heavy calls?
+# bench/trim_burst.sh — memory after a burst of heavy calls: does RSS come back?
 # Starts `vcf-cds serve` (durable SQLite audit in a fresh data dir), sends one small call to warm
-# up, reads VmRSS (idle), sends CALLS concurrent heavy calls (bench/make_heavy_request.py: 100
+# up, reads VmRSS (idle), sends CALLS concurrent heavy calls (heavy.json of bench/make_requests.py: 100
 # selected draft orders, 4,900 back pain Conditions) with curl, waits SETTLE seconds after the
 # last answer, then reads VmRSS and VmHWM from /proc/PID/status and vcf_cds_memory_trims_total.
 #
@@ -17,7 +17,6 @@ CALLS="${CALLS:-12}" BURSTS="${BURSTS:-1}" SETTLE="${SETTLE:-3}"
 WORK="$(mktemp -d)"
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true
   cp "$WORK/serve.log" "${TRIM_LOG:-/dev/null}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-python3 "$ROOT/bench/make_heavy_request.py" "$WORK" >/dev/null
 python3 "$ROOT/bench/make_requests.py" "$WORK" >/dev/null
 # A hookInstance of its own for each call: a repeated one is joined to the first as a retry.
 hook_instance=$(grep -o '"hookInstance":"[^"]*"' "$WORK/heavy.json" | cut -d'"' -f4)
