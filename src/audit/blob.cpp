@@ -2,7 +2,12 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
 
 #include "audit/record.hpp"
 #include "common/json_text.hpp"
@@ -49,6 +54,14 @@ std::vector<std::pair<std::string, std::string>> swapped(
   return pairs;
 }
 
+// Bytes the cut scan looks at: outside strings (1) and inside them (2).
+constexpr std::array<std::uint8_t, 256> scan_stops = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (unsigned char c : std::string_view("\"{}[],")) table[c] |= 1;
+  for (unsigned char c : std::string_view("\\\"")) table[c] |= 2;
+  return table;
+}();
+
 // Where the text is cut into segments (see blob.hpp); any cut gives the same text back, the
 // choice only decides what repeats.
 std::vector<std::string_view> segments(std::string_view text) {
@@ -56,19 +69,21 @@ std::vector<std::string_view> segments(std::string_view text) {
   std::size_t start = 0;
   int depth = 0;
   bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t kind = in_string ? 2 : 1;
+    while (i < n && (scan_stops[static_cast<unsigned char>(text[i])] & kind) == 0) ++i;
+    if (i == n) break;
     const char c = text[i];
     std::size_t cut = 0;
     if (in_string) {
-      if (c == '\\') {
-        if (text.compare(i, 4, "\\n\\n") == 0) {
-          i += 3;
-          cut = i + 1;
-        } else {
-          ++i;  // the escaped character
-        }
-      } else if (c == '"') {
+      if (c == '"') {
         in_string = false;
+      } else if (text.compare(i, 4, "\\n\\n") == 0) {
+        i += 3;
+        cut = i + 1;
+      } else {
+        ++i;  // the escaped character
       }
     } else if (c == '"') {
       in_string = true;
@@ -76,10 +91,10 @@ std::vector<std::string_view> segments(std::string_view text) {
       ++depth;
     } else if (c == '}' || c == ']') {
       --depth;
-    } else if (c == ',' && (depth == 1 || depth == 2)) {
+    } else if (depth == 1 || depth == 2) {  // a comma
       cut = i;
     }
-    if (cut > start && cut - start >= min_segment && cut < text.size()) {
+    if (cut > start && cut - start >= min_segment && cut < n) {
       out.push_back(text.substr(start, cut - start));
       start = cut;
     }
@@ -88,21 +103,59 @@ std::vector<std::string_view> segments(std::string_view text) {
   return out;
 }
 
+// Hashes of texts hashed lately, shared by every thread: the evidence paragraphs, override
+// reasons and recipes of a row repeat from consult to consult, and SHA-256 of them was a fifth
+// of a consult's record cost. A hit is checked byte for byte, so it can only save time.
+class HashMemo {
+ public:
+  std::string hash_of(std::string_view text) {
+    const std::size_t key = std::hash<std::string_view>{}(text);
+    Shard& shard = shards_[key % shards_.size()];
+    {
+      std::lock_guard lock(shard.mutex);
+      const auto it = shard.entries.find(key);
+      if (it != shard.entries.end() && it->second.text == text) return it->second.hash;
+    }
+    std::string hash = common::sha256_hex(text);
+    std::lock_guard lock(shard.mutex);
+    if (shard.entries.size() >= per_shard) shard.entries.clear();
+    shard.entries[key] = Entry{std::string(text), hash};
+    return hash;
+  }
+
+ private:
+  static constexpr std::size_t per_shard = 256;  // 4,096 texts, ~2 MiB at most
+  struct Entry {
+    std::string text;
+    std::string hash;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::size_t, Entry> entries;
+  };
+  std::array<Shard, 16> shards_;
+};
+
 std::string add_blob(std::string body, std::vector<Blob>& blobs) {
-  std::string hash = common::sha256_hex(body);
+  static HashMemo memo;
+  std::string hash = memo.hash_of(body);
   blobs.push_back({hash, std::move(body)});
   return hash;
 }
 
 std::string stored_value(std::string_view text, bool ids, std::vector<Blob>& blobs) {
-  std::string recipe = "[";
-  common::append_json_string(recipe, ids ? "ids" : "");
-  for (std::string_view part : segments(text)) {
-    recipe += ',';
+  const auto parts = segments(text);
+  std::string recipe;
+  recipe.reserve(8 + parts.size() * 70);
+  recipe += ids ? "[\"ids\"" : "[\"\"";
+  std::string literal;
+  for (std::string_view part : parts) {
     if (part.size() < min_blob_part) {
-      common::append_json_string(recipe, "=" + std::string(part));
+      literal.assign(1, '=').append(part);
+      recipe += ',';
+      common::append_json_string(recipe, literal);
     } else {
-      common::append_json_string(recipe, "@" + add_blob(std::string(part), blobs));
+      recipe.append(",\"@").append(add_blob(std::string(part), blobs)).append(1, '"');
     }
   }
   recipe += ']';
@@ -151,8 +204,12 @@ void store_texts(ConsultRecord& record, std::vector<Blob>& blobs) {
     if (field == &ConsultRecord::card) {
       const auto ids_to_placeholders = card_ids(record);
       templated = replace_json_strings(text, ids_to_placeholders);
+      // Every placeholder is a JSON string starting "@: without that pair of bytes in the card,
+      // none can be there already, so putting the ids back gives the card (the full check
+      // otherwise).
       ids = templated != text &&
-            replace_json_strings(templated, swapped(ids_to_placeholders)) == text;
+            (text.find("\"@") == std::string::npos ||
+             replace_json_strings(templated, swapped(ids_to_placeholders)) == text);
     }
     text = stored_value(ids ? templated : text, ids, blobs);
   }

@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/json_text.hpp"
@@ -346,22 +347,38 @@ std::string_view id_of(const Record& record) {
 std::string replace_json_strings(std::string_view text,
                                  const std::vector<std::pair<std::string, std::string>>& pairs) {
   // Every pair at once, and only as a whole JSON string ("<id>"): an id that is a prefix of
-  // another, or a replacement equal to another id, cannot be replaced twice.
-  std::string out;
-  out.reserve(text.size());
-  std::size_t copied = 0;  // text[copied, i) is still to be copied
-  for (std::size_t i = text.find('"'); i != std::string_view::npos; i = text.find('"', i)) {
-    bool replaced = false;
-    for (const auto& [from, to] : pairs) {
-      const std::size_t end = i + 1 + from.size();
-      if (end < text.size() && text[end] == '"' && text.compare(i + 1, from.size(), from) == 0) {
-        out.append(text, copied, i - copied).append(1, '"').append(to).append(1, '"');
-        copied = i = end + 1;
-        replaced = true;
-        break;
+  // another, or a replacement equal to another id, cannot be replaced twice. Each id is searched
+  // for on its own (memchr and memcmp over a card are far cheaper than trying every pair at
+  // every quote); matches are then taken left to right, never overlapping, a match whose
+  // opening quote closed the one before it excluded, and at one position the first pair wins.
+  struct Match {
+    std::size_t quote;  // the opening quote
+    std::size_t pair;
+  };
+  std::vector<Match> matches;
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    const std::string& from = pairs[p].first;
+    if (from.empty()) continue;
+    for (std::size_t at = text.find(from, 1); at != std::string_view::npos;
+         at = text.find(from, at + 1)) {
+      const std::size_t end = at + from.size();
+      if (text[at - 1] == '"' && end < text.size() && text[end] == '"') {
+        matches.push_back({at - 1, p});
       }
     }
-    if (!replaced) ++i;
+  }
+  if (matches.empty()) return std::string(text);
+  std::sort(matches.begin(), matches.end(), [](const Match& a, const Match& b) {
+    return a.quote != b.quote ? a.quote < b.quote : a.pair < b.pair;
+  });
+  std::string out;
+  out.reserve(text.size() + 64);
+  std::size_t copied = 0;  // text[copied, quote) is still to be copied
+  for (const Match& m : matches) {
+    if (m.quote < copied) continue;  // inside, or the closing quote of, the match before
+    const auto& [from, to] = pairs[m.pair];
+    out.append(text, copied, m.quote - copied).append(1, '"').append(to).append(1, '"');
+    copied = m.quote + from.size() + 2;
   }
   out.append(text, copied);
   return out;

@@ -20,16 +20,42 @@ std::string to_hex(const unsigned char* bytes, std::size_t size) {
   return hex;
 }
 
-}  // namespace
+// SHA-256 fetched once: EVP_sha256() in a digest call makes OpenSSL 3 look the algorithm up
+// under a lock each time, and the audit hashes a few dozen texts per consult on every thread.
+const EVP_MD* sha256_md() {
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(
+      EVP_MD_fetch(nullptr, "SHA256", nullptr), &EVP_MD_free);
+  if (!md) throw std::runtime_error("EVP_MD_fetch(SHA256) failed");
+  return md.get();
+}
 
-std::array<unsigned char, 32> sha256(std::string_view data) {
+// One context per thread, reset by each init: no allocation per digest.
+EVP_MD_CTX* thread_context() {
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
+  if (!ctx) throw std::runtime_error("EVP_MD_CTX_new failed");
+  return ctx.get();
+}
+
+template <class Parts>
+std::array<unsigned char, 32> digest_of(const Parts& parts) {
+  EVP_MD_CTX* ctx = thread_context();
+  bool ok = EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) == 1;
+  for (const std::string_view part : parts) {
+    ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
+  }
   std::array<unsigned char, 32> digest{};
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
-      size != digest.size()) {
+  if (!ok || EVP_DigestFinal_ex(ctx, digest.data(), &size) != 1 || size != digest.size()) {
     throw std::runtime_error("EVP_Digest(sha256) failed");
   }
   return digest;
+}
+
+}  // namespace
+
+std::array<unsigned char, 32> sha256(std::string_view data) {
+  return digest_of(std::array<std::string_view, 1>{data});
 }
 
 std::string sha256_hex(std::string_view data) {
@@ -38,18 +64,8 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string sha256_hex(std::initializer_list<std::string_view> parts) {
-  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                    &EVP_MD_CTX_free);
-  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
-  for (const auto part : parts) {
-    ok = ok && EVP_DigestUpdate(ctx.get(), part.data(), part.size()) == 1;
-  }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  if (!ok || EVP_DigestFinal_ex(ctx.get(), digest.data(), &size) != 1) {
-    throw std::runtime_error("EVP_Digest(sha256) failed");
-  }
-  return to_hex(digest.data(), size);
+  const auto digest = digest_of(parts);
+  return to_hex(digest.data(), digest.size());
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
