@@ -42,6 +42,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 BUILD="$ROOT/build/bench"
 OUT="$BUILD/pg-instances"
 DURATION=20 CONNECTIONS=32 WRK_THREADS=2 ROUNDS=2 BUILD_IT=1 JOBS=1 CONTROL=1
@@ -97,18 +99,6 @@ PG_BASE="${PG_URL%/*}"   # postgresql://vcf_cds@127.0.0.1:PORT
 psql_q() { psql -X -q -At -d "$PG_URL" -c "$1"; }
 echo "== PostgreSQL $(psql_q 'SHOW server_version') at $PG_URL (fsync off)"
 
-# settle: waits until the kernel has written back dirty pages (the previous phase's database
-# files), so that writeback does not run during the next measurement. At most ~30 s.
-settle() {
-  sync
-  local dirty
-  for _ in $(seq 1 60); do
-    dirty="$(awk '/^(Dirty|Writeback):/ {s += $2} END {print s}' /proc/meminfo)"
-    ((dirty < 65536)) && return 0
-    sleep 0.5
-  done
-}
-load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # Modes: one (1 instance), shared (2 instances, one database: one chain, one head lock) and
 # separate (2 instances, a database each: the same processes and CPU, but no lock in common).

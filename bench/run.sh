@@ -40,6 +40,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 BUILD="$ROOT/build/bench"
 OUT="$BUILD/bench-run"
 DURATION=10 CONNECTIONS=32 WRK_THREADS=2 TOKEN_CAP=150000 SOAK=0 BUILD_IT=1 MICRO=1 JOBS=1
@@ -102,17 +104,6 @@ stop_server() {
   # written back, which would otherwise take CPU from the rows after it (and a soak leaves ~40 GB).
   rm -rf "$OUT"/data-*
 }
-# settle: waits until the kernel has written back dirty pages (an earlier row's audit writes),
-# so that writeback does not run during the next measurement. At most ~60 s.
-settle() {
-  sync
-  local dirty
-  for _ in $(seq 1 120); do
-    dirty="$(awk '/^(Dirty|Writeback):/ {s += $2} END {print s}' /proc/meminfo)"
-    ((dirty < 65536)) && return 0
-    sleep 0.5
-  done
-}
 trap stop_server EXIT
 
 # start_server NAME CMD...: runs from the source tree (embedded default paths), waits for /healthz.
@@ -130,7 +121,6 @@ start_server() {
   echo "run.sh: $name did not become healthy" >&2; exit 1
 }
 status_kib() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status"; }
-load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # The audit trail of a data dir: bytes of the database and its WAL, and the consults recorded
 # in it. The WAL counts because it is disk the trail holds: it is not truncated while the server
@@ -333,20 +323,19 @@ load_part() {
   # service's 900 s default; the lifetime bound also sizes the jti cache (~624,000 entries here),
   # so up to two pools of TOKEN_CAP tokens fit without a 503.
   JWT_FLAGS=(--jwt-max-lifetime-seconds 3000)
-  echo "== (d-rs384) vcf-cds serve --trust-issuer $RS_ISS=rs.jwks.json"
-  # shellcheck disable=SC2046
-  start_server d-rs384 $(serve_cmd d --trust-issuer "$RS_ISS=$OUT/rs.jwks.json" "${JWT_FLAGS[@]}")
-  check_token "$OUT/check-rs.txt"; IDLE_RSS="$(status_kib "$SERVER_PID" VmRSS)"
-  wrk_run d-rs384 small "$OUT/small.json" "$OUT/tokens-rs-small.txt"
-  wrk_run d-rs384 large "$OUT/large.json" "$OUT/tokens-rs-large.txt"
-  stop_server
-  echo "== (e-es384) vcf-cds serve --trust-issuer $ES_ISS=es.jwks.json"
-  # shellcheck disable=SC2046
-  start_server e-es384 $(serve_cmd e --trust-issuer "$ES_ISS=$OUT/es.jwks.json" "${JWT_FLAGS[@]}")
-  check_token "$OUT/check-es.txt"; IDLE_RSS="$(status_kib "$SERVER_PID" VmRSS)"
-  wrk_run e-es384 small "$OUT/small.json" "$OUT/tokens-es-small.txt"
-  wrk_run e-es384 large "$OUT/large.json" "$OUT/tokens-es-large.txt"
-  stop_server
+  jwt_config() {  # jwt_config NAME ISSUER KEYS: (d) or (e), tokens and keys named by KEYS (rs|es)
+    local name="$1" issuer="$2" keys="$3"
+    echo "== ($name) vcf-cds serve --trust-issuer $issuer=$keys.jwks.json"
+    # shellcheck disable=SC2046
+    start_server "$name" $(serve_cmd "${name%%-*}" --trust-issuer "$issuer=$OUT/$keys.jwks.json" \
+      "${JWT_FLAGS[@]}")
+    check_token "$OUT/check-$keys.txt"; IDLE_RSS="$(status_kib "$SERVER_PID" VmRSS)"
+    wrk_run "$name" small "$OUT/small.json" "$OUT/tokens-$keys-small.txt"
+    wrk_run "$name" large "$OUT/large.json" "$OUT/tokens-$keys-large.txt"
+    stop_server
+  }
+  jwt_config d-rs384 "$RS_ISS" rs
+  jwt_config e-es384 "$ES_ISS" es
 
   # ---- table with ratios --------------------------------------------------------------------------
   echo

@@ -8,6 +8,7 @@
 
 #include <atomic>
 
+#include "integration/long_problem_list.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -30,22 +31,6 @@ double sample(const std::string& text, const std::string& name_and_labels) {
 
 double trims_metric(ServiceUnderTest& service) {
   return sample(service.metrics().render({}), "vcf_cds_memory_trims_total");
-}
-
-// The Sandbox PAMA call whose conditions Bundle holds `count` low back pain Conditions.
-std::string many_pain_records(int count) {
-  return edit_json(hooks_fixture("order-select-pama.json"), [&](rapidjson::Document& doc) {
-    auto& a = doc.GetAllocator();
-    auto& entries = doc["prefetch"]["conditions"]["entry"];
-    const rapidjson::Value first(entries[0], a);
-    entries.Clear();
-    for (int i = 1; i <= count; ++i) {
-      rapidjson::Value entry(first, a);
-      const std::string id = "c-" + std::to_string(i);
-      entry["resource"]["id"].SetString(id.c_str(), a);
-      entries.PushBack(entry, a);
-    }
-  });
 }
 
 http::ServerOptions trimming_options(std::size_t threshold) {

@@ -5,6 +5,7 @@
 
 #include "cards/detail.hpp"
 #include "common/time.hpp"
+#include "integration/long_problem_list.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -13,27 +14,6 @@ namespace {
 
 using namespace vcf_cds;
 using namespace vcf_cds::testing;
-
-// The Sandbox PAMA call whose conditions Bundle holds `count` low back pain Conditions, onset
-// 2026-01-01 plus i days (c-1000 is the newest when count is 1000).
-std::string many_pain_records(int count) {
-  return edit_json(hooks_fixture("order-select-pama.json"), [&](rapidjson::Document& doc) {
-    auto& a = doc.GetAllocator();
-    auto& entries = doc["prefetch"]["conditions"]["entry"];
-    const rapidjson::Value first(entries[0], a);
-    entries.Clear();
-    for (int i = 1; i <= count; ++i) {
-      rapidjson::Value entry(first, a);
-      const std::string id = "c-" + std::to_string(i);
-      entry["resource"]["id"].SetString(id.c_str(), a);
-      const auto day =
-          std::chrono::sys_days{std::chrono::year{2026} / 1 / 1} + std::chrono::days(i);
-      const std::string onset = common::iso_date(day);
-      entry["resource"]["onsetDateTime"].SetString(onset.c_str(), a);
-      entries.PushBack(entry, a);
-    }
-  });
-}
 
 facts::Evidence dated(std::string reference, std::optional<int> day) {
   facts::Evidence e;
