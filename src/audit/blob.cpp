@@ -117,14 +117,19 @@ class HashMemo {
       if (it != shard.entries.end() && it->second.text == text) return it->second.hash;
     }
     std::string hash = common::sha256_hex(text);
+    if (text.size() > bytes_per_shard / 8) return hash;  // a rare long text would evict many
     std::lock_guard lock(shard.mutex);
-    if (shard.entries.size() >= per_shard) shard.entries.clear();
-    shard.entries[key] = Entry{std::string(text), hash};
+    if (shard.bytes + text.size() > bytes_per_shard) {
+      shard.entries.clear();
+      shard.bytes = 0;
+    }
+    auto [it, added] = shard.entries.insert_or_assign(key, Entry{std::string(text), hash});
+    if (added) shard.bytes += text.size();
     return hash;
   }
 
  private:
-  static constexpr std::size_t per_shard = 256;  // 4,096 texts, ~2 MiB at most
+  static constexpr std::size_t bytes_per_shard = 256 * 1024;  // 4 MiB of texts at most
   struct Entry {
     std::string text;
     std::string hash;
@@ -132,6 +137,7 @@ class HashMemo {
   struct Shard {
     std::mutex mutex;
     std::unordered_map<std::size_t, Entry> entries;
+    std::size_t bytes = 0;
   };
   std::array<Shard, 16> shards_;
 };

@@ -111,10 +111,6 @@ void join_retries(std::vector<QueuedRecord>& batch, std::vector<ConsultRecord> c
   }
 }
 
-}  // namespace vcf_cds::audit::detail
-
-namespace vcf_cds::audit::detail {
-
 std::vector<const Blob*> KnownBlobs::unknown(const std::vector<QueuedRecord>& batch) const {
   std::vector<const Blob*> out;
   std::unordered_set<std::string_view> listed;

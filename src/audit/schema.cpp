@@ -70,7 +70,7 @@ constexpr CC consult_columns[] = {
     {"chain_format", Type::integer,
      [](const ConsultRecord& r, RowSink& s) { s.integer(r.chain_format); },
      [](ConsultRecord& r, const RowSource& s, int i) {
-       r.chain_format = std::max(1, static_cast<int>(s.integer(i)));
+       r.chain_format = std::max(chain_format_texts, static_cast<int>(s.integer(i)));
      },
      4},
 };
