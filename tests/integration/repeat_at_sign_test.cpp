@@ -2,7 +2,7 @@
 // sign call shows no second card but still sends the PAMA rating, and the audit joins the two.
 #include <doctest/doctest.h>
 
-#include "fakes/manual_clock.hpp"
+#include "integration/clocked_service.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -10,19 +10,6 @@
 namespace {
 
 using namespace vcf_cds::testing;
-
-// The order-select fixture as the order-sign call for the same draft order.
-std::string sign_body(std::string select_body, const std::string& hook_instance) {
-  rapidjson::Document doc;
-  doc.Parse(select_body.c_str());
-  doc["hook"].SetString("order-sign");
-  doc["hookInstance"].SetString(hook_instance.c_str(), doc.GetAllocator());
-  doc["context"].RemoveMember("selections");
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  doc.Accept(w);
-  return buffer.GetString();
-}
 
 rapidjson::Document call(unsigned short port, const std::string& service, const std::string& body) {
   auto response = exchange(port, "POST", "/cds-services/" + service, body);
@@ -38,17 +25,17 @@ rapidjson::Document call(unsigned short port, const std::string& service, const 
 
 TEST_SUITE("integration") {
   TEST_CASE("repeat: order-sign within 24 h of order-select -> no second card, PAMA still sent") {
-    const fakes::ManualSystemClock clock;
-    ServiceExtras extras;
-    extras.clock = clock.fn();
-    ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
+    ClockedService clocked;
+    const auto& clock = clocked.clock;
+    ServiceUnderTest& service = clocked.service;
     const std::string select = hooks_fixture("order-select-pama.json");
 
     const auto selected = call(service.port(), "vcf-imaging-select", select);
     REQUIRE(selected["cards"].Size() == 1);
 
     clock.advance(std::chrono::hours(23));
-    const auto signed_ = call(service.port(), "vcf-order-sign", sign_body(select, "sign-1"));
+    const auto signed_ =
+        call(service.port(), "vcf-order-sign", with_hook(select, "order-sign", "sign-1"));
     CHECK(signed_["cards"].Size() == 0);
     REQUIRE(signed_["systemActions"].Size() == 1);
     CHECK(signed_["extension"]["systemActions"].Size() == 1);
@@ -64,7 +51,8 @@ TEST_SUITE("integration") {
 
     // Past the window the sign call rates the order afresh, with its card.
     clock.advance(std::chrono::hours(2));
-    const auto later = call(service.port(), "vcf-order-sign", sign_body(select, "sign-2"));
+    const auto later =
+        call(service.port(), "vcf-order-sign", with_hook(select, "order-sign", "sign-2"));
     CHECK(later["cards"].Size() == 1);
     const auto all = service.consults();
     REQUIRE(all.size() == 3);
@@ -73,15 +61,13 @@ TEST_SUITE("integration") {
   }
 
   TEST_CASE("repeat: a different order, patient or rating at order-sign is not a repeat") {
-    const fakes::ManualSystemClock clock;
-    ServiceExtras extras;
-    extras.clock = clock.fn();
-    ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
+    ClockedService clocked;
+    ServiceUnderTest& service = clocked.service;
     const std::string select = hooks_fixture("order-select-pama.json");
     call(service.port(), "vcf-imaging-select", select);
 
     // Another patient, same order id.
-    std::string other_patient = sign_body(select, "sign-p");
+    std::string other_patient = with_hook(select, "order-sign", "sign-p");
     for (std::size_t at; (at = other_patient.find("smart-1288992")) != std::string::npos;) {
       other_patient.replace(at, 13, "smart-9999999");
     }
@@ -89,7 +75,7 @@ TEST_SUITE("integration") {
 
     // The same patient and order, but now rated differently: malignancy history documented.
     rapidjson::Document doc;
-    doc.Parse(sign_body(select, "sign-m").c_str());
+    doc.Parse(with_hook(select, "order-sign", "sign-m").c_str());
     auto& alloc = doc.GetAllocator();
     rapidjson::Document cancer;
     cancer.Parse(R"({"resource":{"resourceType":"Condition","id":"ca1",

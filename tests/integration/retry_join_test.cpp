@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "fakes/manual_clock.hpp"
+#include "integration/clocked_service.hpp"
 #include "integration/service_fixture.hpp"
 #include "integration/test_http.hpp"
 #include "unit/hooks/hooks_support.hpp"
@@ -30,14 +30,6 @@ rapidjson::Document parse(const std::string& body) {
   return doc;
 }
 
-std::string with_hook(std::string_view body, const char* hook, const char* hook_instance) {
-  return edit_json(body, [&](rapidjson::Document& doc) {
-    doc["hook"].SetString(rapidjson::StringRef(hook));
-    doc["hookInstance"].SetString(rapidjson::StringRef(hook_instance));
-    if (std::string_view(hook) == "order-sign") doc["context"].RemoveMember("selections");
-  });
-}
-
 std::string metrics(unsigned short port) {
   auto response = exchange(port, "GET", "/metrics", "");
   REQUIRE(response);
@@ -48,10 +40,8 @@ std::string metrics(unsigned short port) {
 
 TEST_SUITE("integration") {
   TEST_CASE("retry: the same hook call twice -> the same answer and ids, one consult record") {
-    const fakes::ManualSystemClock clock;
-    ServiceExtras extras;
-    extras.clock = clock.fn();
-    ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
+    ClockedService clocked;
+    ServiceUnderTest& service = clocked.service;
     const std::string body = hooks_fixture("order-select-pama.json");
 
     const std::string first = call(service.port(), "vcf-imaging-select", body);
@@ -99,10 +89,8 @@ TEST_SUITE("integration") {
   }
 
   TEST_CASE("retry: another hookInstance or another order -> recorded on its own") {
-    const fakes::ManualSystemClock clock;
-    ServiceExtras extras;
-    extras.clock = clock.fn();
-    ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
+    ClockedService clocked;
+    ServiceUnderTest& service = clocked.service;
     const std::string body = hooks_fixture("order-select-pama.json");
 
     const std::string first = call(service.port(), "vcf-imaging-select", body);
@@ -129,10 +117,8 @@ TEST_SUITE("integration") {
   }
 
   TEST_CASE("retry: an order-sign repeat retried -> still no card, one sign record") {
-    const fakes::ManualSystemClock clock;
-    ServiceExtras extras;
-    extras.clock = clock.fn();
-    ServiceUnderTest service(test_server_options(), std::chrono::milliseconds(300), extras);
+    ClockedService clocked;
+    ServiceUnderTest& service = clocked.service;
     const std::string select = hooks_fixture("order-select-pama.json");
     call(service.port(), "vcf-imaging-select", select);
 

@@ -56,6 +56,22 @@ std::string ndjson_export(Store& store) {
   return out.str();
 }
 
+// A retry of the trail's first consult joins it: the trail keeps `consults` consults and
+// verifies with `records` records.
+void check_first_consult_retry_joins(Store& store, std::size_t consults, std::int64_t records) {
+  auto before = store.find_consults({});
+  REQUIRE(before);
+  REQUIRE(before->size() == consults);
+  const ConsultRecord first = before->front();
+  REQUIRE_FALSE(first.hook_instance.empty());
+  auto joined = vcf_cds::testing::record_call(store, {vcf_cds::testing::retried(first, "-r")});
+  REQUIRE(joined);
+  REQUIRE(joined->size() == 1);
+  CHECK(joined->front().recorded_consult_id == first.consult_id);
+  CHECK(store.find_consults({})->size() == consults);
+  vcf_cds::testing::check_verified(store, records);
+}
+
 }  // namespace
 
 TEST_SUITE("audit") {
@@ -102,18 +118,7 @@ TEST_SUITE("audit") {
   TEST_CASE("upgrade: a schema-1 SQLite trail -> a retry of its consult joins the old record") {
     TempDir dir;
     auto store = open_store(copy_of_v1_trail(dir));
-    auto before = store->find_consults({});
-    REQUIRE(before);
-    REQUIRE(before->size() == 1);
-    const ConsultRecord& first = before->front();
-    REQUIRE_FALSE(first.hook_instance.empty());
-
-    auto joined = vcf_cds::testing::record_call(*store, {vcf_cds::testing::retried(first, "-r")});
-    REQUIRE(joined);
-    REQUIRE(joined->size() == 1);
-    CHECK(joined->front().recorded_consult_id == first.consult_id);
-    CHECK(store->find_consults({})->size() == 1);
-    vcf_cds::testing::check_verified(*store, 2);  // the consult and its feedback
+    check_first_consult_retry_joins(*store, 1, 2);  // the consult and its feedback
   }
 
   TEST_CASE("upgrade: a schema-1 PostgreSQL trail (no repeat_of column) migrates and verifies") {
@@ -198,15 +203,8 @@ TEST_SUITE("audit") {
   TEST_CASE("upgrade: a retry of a consult chained in format 1 joins it after the upgrade") {
     TempDir dir;
     auto store = open_store(copy_of_trail(dir, "trail-schema-v3.sqlite3"));
-    auto before = store->find_consults({});
-    REQUIRE(before);
-    const ConsultRecord& first = before->front();
-    REQUIRE(first.card.size() > 1000);  // a rendered card: stored through blobs when retried
-    auto joined = vcf_cds::testing::record_call(*store, {vcf_cds::testing::retried(first, "-r")});
-    REQUIRE(joined);
-    REQUIRE(joined->size() == 1);
-    CHECK(joined->front().recorded_consult_id == first.consult_id);
-    CHECK(store->find_consults({})->size() == 3);
-    vcf_cds::testing::check_verified(*store, 5);
+    // Its first consult has a rendered card, stored through blobs when the retry is compared.
+    REQUIRE(store->find_consults({})->front().card.size() > 1000);
+    check_first_consult_retry_joins(*store, 3, 5);
   }
 }
