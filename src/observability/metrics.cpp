@@ -42,6 +42,13 @@ void sample(std::string& out, std::string_view name, std::string_view labels, do
   out.append(" ").append(number(value)).append("\n");
 }
 
+// A metric with one unlabelled sample: its HELP and TYPE lines, then the value.
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            double value) {
+  header(out, name, type, help);
+  sample(out, name, "", value);
+}
+
 }  // namespace
 
 std::string_view endpoint_label(http::RouteKind kind) {
@@ -186,26 +193,21 @@ std::string Metrics::render(const ScrapeSources& sources) const {
     sample(out, std::string(hist) + "_count", endpoint, count);
   }
 
-  header(out, "vcf_cds_fhir_fetch_errors_total", "counter",
-         "FHIR GETs that failed or answered a non-2xx status.");
-  sample(out, "vcf_cds_fhir_fetch_errors_total", "",
+  metric(out, "vcf_cds_fhir_fetch_errors_total", "counter",
+         "FHIR GETs that failed or answered a non-2xx status.",
          static_cast<double>(fhir_fetch_errors_.load(std::memory_order_relaxed)));
-  header(out, "vcf_cds_fhir_origin_refusals_total", "counter",
+  metric(out, "vcf_cds_fhir_origin_refusals_total", "counter",
          "Calls answered 503 because their FHIR server had --fhir-origin-concurrency fallback "
-         "calls running.");
-  sample(out, "vcf_cds_fhir_origin_refusals_total", "",
+         "calls running.",
          static_cast<double>(fhir_origin_refusals_.load(std::memory_order_relaxed)));
-  header(out, "vcf_cds_connections_refused_total", "counter",
-         "Connections refused because --max-connections were open.");
-  sample(out, "vcf_cds_connections_refused_total", "",
+  metric(out, "vcf_cds_connections_refused_total", "counter",
+         "Connections refused because --max-connections were open.",
          static_cast<double>(connections_refused_.load(std::memory_order_relaxed)));
-  header(out, "vcf_cds_consult_retries_joined_total", "counter",
-         "Consults of a retried hook call answered with the first attempt's audit record.");
-  sample(out, "vcf_cds_consult_retries_joined_total", "",
+  metric(out, "vcf_cds_consult_retries_joined_total", "counter",
+         "Consults of a retried hook call answered with the first attempt's audit record.",
          static_cast<double>(retries_joined_.load(std::memory_order_relaxed)));
-  header(out, "vcf_cds_memory_trims_total", "counter",
-         "Heap trims (free memory given back to the OS) after calls over --trim-after-bytes.");
-  sample(out, "vcf_cds_memory_trims_total", "",
+  metric(out, "vcf_cds_memory_trims_total", "counter",
+         "Heap trims (free memory given back to the OS) after calls over --trim-after-bytes.",
          static_cast<double>(memory_trims_.load(std::memory_order_relaxed)));
   header(out, "vcf_cds_knowledge_reloads_total", "counter", "Knowledge reloads (SIGHUP).");
   sample(out, "vcf_cds_knowledge_reloads_total", "result=\"ok\"",
@@ -220,9 +222,9 @@ std::string Metrics::render(const ScrapeSources& sources) const {
   }
   if (sources.replay_ledger) {
     const auth::JtiLedgerStats replay = sources.replay_ledger();
-    header(out, "vcf_cds_jwt_replay_evictions_total", "counter",
-           "jti entries forgotten because their token had expired (never a live one).");
-    sample(out, "vcf_cds_jwt_replay_evictions_total", "", static_cast<double>(replay.evictions));
+    metric(out, "vcf_cds_jwt_replay_evictions_total", "counter",
+           "jti entries forgotten because their token had expired (never a live one).",
+           static_cast<double>(replay.evictions));
     header(out, "vcf_cds_jwt_replay_refusals_total", "counter",
            "Valid JWTs answered 503 because the jti ledger was full or unreachable.");
     sample(out, "vcf_cds_jwt_replay_refusals_total", "cause=\"full\"",
@@ -230,21 +232,20 @@ std::string Metrics::render(const ScrapeSources& sources) const {
     sample(out, "vcf_cds_jwt_replay_refusals_total", "cause=\"unavailable\"",
            static_cast<double>(replay.errors));
     if (replay.capacity != 0) {
-      header(out, "vcf_cds_jwt_replay_entries", "gauge", "jti entries held in memory.");
-      sample(out, "vcf_cds_jwt_replay_entries", "", static_cast<double>(replay.entries));
-      header(out, "vcf_cds_jwt_replay_capacity", "gauge", "Most jti entries held in memory.");
-      sample(out, "vcf_cds_jwt_replay_capacity", "", static_cast<double>(replay.capacity));
+      metric(out, "vcf_cds_jwt_replay_entries", "gauge", "jti entries held in memory.",
+             static_cast<double>(replay.entries));
+      metric(out, "vcf_cds_jwt_replay_capacity", "gauge", "Most jti entries held in memory.",
+             static_cast<double>(replay.capacity));
     }
   }
   if (sources.audit_health) {
     const audit::Health health = sources.audit_health();
-    header(out, "vcf_cds_audit_queue_depth", "gauge", "Audit records waiting for the writer.");
-    sample(out, "vcf_cds_audit_queue_depth", "", static_cast<double>(health.queue_depth));
-    header(out, "vcf_cds_audit_last_commit_seconds", "gauge",
-           "Duration of the last audit transaction.");
-    sample(out, "vcf_cds_audit_last_commit_seconds", "", health.last_commit_ms / 1000.0);
-    header(out, "vcf_cds_audit_commits_total", "counter", "Audit transactions committed.");
-    sample(out, "vcf_cds_audit_commits_total", "", static_cast<double>(health.commits));
+    metric(out, "vcf_cds_audit_queue_depth", "gauge", "Audit records waiting for the writer.",
+           static_cast<double>(health.queue_depth));
+    metric(out, "vcf_cds_audit_last_commit_seconds", "gauge",
+           "Duration of the last audit transaction.", health.last_commit_ms / 1000.0);
+    metric(out, "vcf_cds_audit_commits_total", "counter", "Audit transactions committed.",
+           static_cast<double>(health.commits));
     if (health.backend == "sqlite") {
       header(out, "vcf_cds_audit_wal_checkpoints_total", "counter",
              "SQLite WAL checkpoints, by the checkpoint thread or inside a commit (the thread fell "
@@ -254,8 +255,8 @@ std::string Metrics::render(const ScrapeSources& sources) const {
       sample(out, "vcf_cds_audit_wal_checkpoints_total", "by=\"commit\"",
              static_cast<double>(health.wal_checkpoints_in_commit));
     }
-    header(out, "vcf_cds_audit_writable", "gauge", "1 when the audit store accepts records.");
-    sample(out, "vcf_cds_audit_writable", "", health.writable ? 1 : 0);
+    metric(out, "vcf_cds_audit_writable", "gauge", "1 when the audit store accepts records.",
+           health.writable ? 1 : 0);
   }
   return out;
 }
